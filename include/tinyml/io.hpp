@@ -1,0 +1,49 @@
+// File helpers: whole-file reads, atomic writes, content hashes and CRC32.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tinyml {
+
+// Reads a whole file. Throws InputError naming the path when it is missing or unreadable.
+std::string read_file(const std::filesystem::path& path);
+
+// Writes `data` to a temporary file beside `path`, then renames it over `path`, so a
+// reader never sees a half-written file and a failure leaves nothing behind.
+void write_file_atomic(const std::filesystem::path& path, std::string_view data);
+
+// Collects output files and publishes them together: each is first written to a temporary
+// name; commit() renames them all. If the object is destroyed without commit(), the
+// temporaries are removed and no output appears.
+class AtomicOutputs {
+ public:
+  AtomicOutputs() = default;
+  AtomicOutputs(const AtomicOutputs&) = delete;
+  AtomicOutputs& operator=(const AtomicOutputs&) = delete;
+  ~AtomicOutputs();
+  void add(const std::filesystem::path& path, std::string_view data);
+  void commit();
+
+ private:
+  struct Pending {
+    std::filesystem::path tmp, final_path;
+  };
+  std::vector<Pending> pending_;
+};
+
+// 64-bit FNV-1a over bytes, seedable: used for content hashes of build inputs.
+std::uint64_t hash64(std::string_view data, std::uint64_t seed = 0xcbf29ce484222325ULL);
+std::string hex64(std::uint64_t h);
+
+// CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320), as in zlib and PNG.
+std::uint32_t crc32(std::span<const std::uint8_t> data, std::uint32_t crc = 0);
+inline std::uint32_t crc32(std::string_view s, std::uint32_t crc = 0) {
+  return crc32({reinterpret_cast<const std::uint8_t*>(s.data()), s.size()}, crc);
+}
+
+}  // namespace tinyml

@@ -1,0 +1,42 @@
+// Runs the stages a project file configures, in order, writing artefacts under the
+// project's build folder. A stage whose inputs (configuration and source file contents)
+// hash to the value recorded at its last run is not run again.
+#pragma once
+
+#include <array>
+#include <ostream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "tinyml/data/dataset.hpp"
+#include "tinyml/data/table.hpp"
+#include "tinyml/project.hpp"
+
+namespace tinyml {
+
+// Loads one CSV or WAV source as a table.
+data::Table load_source_table(const SourceConfig& src);
+
+struct DataStageResult {
+  std::array<data::Dataset, 3> parts;  // train, validation, test
+  data::Table cleaned;                 // the merged, cleaned table (empty for IDX sources)
+  std::string report;                  // human-readable
+  nlohmann::json report_json;
+};
+
+DataStageResult run_data_stage(const Project& p);
+
+struct BuildOptions {
+  bool force = false;  // run every stage even when its inputs are unchanged
+  bool json = false;   // print the reports as one JSON document
+};
+
+// Returns the process exit status. Progress and reports go to `out`.
+int build(const Project& p, const BuildOptions& opt, std::ostream& out);
+
+// The hash of everything the data stage reads: the tool version, the configuration and
+// the bytes of every source file.
+std::string data_stage_hash(const Project& p);
+
+}  // namespace tinyml

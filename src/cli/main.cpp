@@ -1,0 +1,352 @@
+// The tinyml command line: a thin layer over the stage libraries.
+#include <filesystem>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "tinyml/data/clean.hpp"
+#include "tinyml/data/csv.hpp"
+#include "tinyml/data/inspect.hpp"
+#include "tinyml/data/sources.hpp"
+#include "tinyml/data/split.hpp"
+#include "tinyml/data/window.hpp"
+#include "tinyml/error.hpp"
+#include "tinyml/io.hpp"
+#include "tinyml/pipeline.hpp"
+#include "tinyml/project.hpp"
+#include "tinyml/version.hpp"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using namespace tinyml;
+
+namespace {
+
+// CSV reading options shared by the data commands.
+struct CsvFlags {
+  std::string delimiter = ",";
+  std::vector<std::string> missing;
+  std::vector<double> sentinels;
+  std::string time_column, time_format = "auto";
+  double index_period = 1.0;
+  bool no_header = false;
+  std::size_t skip_rows = 0;
+
+  void add(CLI::App* c) {
+    c->add_option("--delimiter", delimiter, "Field delimiter: one character, \\t for tab, or 'auto'")
+        ->capture_default_str();
+    c->add_option("--missing-marker", missing,
+                  "A cell text meaning 'missing' (repeatable; default: empty, NA, N/A, NaN, null, None)");
+    c->add_option("--sentinel", sentinels, "A numeric value meaning 'missing', e.g. -999 (repeatable)");
+    c->add_option("--time-column", time_column,
+                  "The time column (default: an ISO 8601 column, or one named time/timestamp/...)");
+    c->add_option("--time-format", time_format, "auto, iso8601, epoch_s, epoch_ms or index")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"auto", "iso8601", "epoch_s", "epoch_ms", "index"}));
+    c->add_option("--index-period", index_period, "Seconds per step when --time-format index")
+        ->capture_default_str();
+    c->add_flag("--no-header", no_header, "The first row is data; columns are named c1, c2, ...");
+    c->add_option("--skip-rows", skip_rows, "Lines to skip before the header (a preamble)");
+  }
+  data::CsvOptions options() const {
+    data::CsvOptions o;
+    if (delimiter == "auto")
+      o.delimiter = '\0';
+    else if (delimiter == "\\t" || delimiter == "tab")
+      o.delimiter = '\t';
+    else if (delimiter.size() == 1)
+      o.delimiter = delimiter[0];
+    else
+      input_error("--delimiter: expected one character, \\t or auto, got '{}'", delimiter);
+    if (!missing.empty()) o.missing = missing;
+    o.sentinels = sentinels;
+    o.time_column = time_column;
+    o.time_format = data::parse_time_format(time_format);
+    o.index_period_s = index_period;
+    o.header = !no_header;
+    o.skip_rows = skip_rows;
+    return o;
+  }
+};
+
+bool is_idx(const fs::path& p) {
+  std::string n = p.filename().string();
+  return n.find("idx1-ubyte") != std::string::npos || n.find("idx3-ubyte") != std::string::npos ||
+         p.extension() == ".idx";
+}
+
+data::Table read_table(const fs::path& p, const CsvFlags& f) {
+  if (p.extension() == ".wav" || p.extension() == ".WAV") return data::read_wav(p);
+  return data::read_csv(p, f.options());
+}
+
+int cmd_inspect(const std::vector<std::string>& files, const CsvFlags& f, const std::string& label,
+                const std::string& group, bool as_json) {
+  json all = json::array();
+  for (const auto& file : files) {
+    fs::path p(file);
+    json j;
+    if (p.extension() == ".tds") {
+      j = data::inspect(data::load_dataset(p), file);
+    } else if (is_idx(p)) {
+      j = data::inspect(data::read_idx(p), file);
+    } else {
+      data::InspectOptions o{label, group};
+      j = data::inspect(read_table(p, f), o);
+    }
+    if (as_json)
+      all.push_back(j);
+    else
+      std::cout << data::inspect_text(j) << (files.size() > 1 ? "\n" : "");
+  }
+  if (as_json) std::cout << (files.size() == 1 ? all[0] : all).dump(2) << "\n";
+  return 0;
+}
+
+struct CleanFlags {
+  std::string in, out, report;
+  std::string group, label, duplicates = "drop", repeated = "keep", missing = "keep", outliers = "none";
+  std::string normalize = "none";
+  std::vector<std::string> column_missing;
+  double max_gap = INFINITY, fill_value = 0, clip_low = 1, clip_high = 99, z = 4;
+  bool json = false;
+};
+
+int cmd_clean(const CleanFlags& c, const CsvFlags& f) {
+  data::Table t = read_table(c.in, f);
+  data::CleanOptions o;
+  o.group_column = c.group;
+  if (!c.label.empty()) o.label_columns = {c.label};
+  if (c.duplicates != "drop" && c.duplicates != "keep")
+    input_error("--duplicates: expected drop or keep, got '{}'", c.duplicates);
+  o.drop_duplicates = c.duplicates == "drop";
+  try {
+    o.repeated_timestamps = data::parse_repeated_time(c.repeated);
+    o.missing_default.method = data::parse_missing_method(c.missing);
+    o.outliers = data::parse_outlier_method(c.outliers);
+  } catch (const std::invalid_argument& e) {
+    input_error("bad option value: {}", e.what());
+  }
+  o.missing_default.max_gap = c.max_gap;
+  o.missing_default.constant = c.fill_value;
+  for (const auto& cm : c.column_missing) {
+    auto eq = cm.find('=');
+    if (eq == std::string::npos) input_error("--column-missing: expected COLUMN=METHOD, got '{}'", cm);
+    data::MissingRule r = o.missing_default;
+    try {
+      r.method = data::parse_missing_method(cm.substr(eq + 1));
+    } catch (const std::invalid_argument& e) {
+      input_error("--column-missing {}: {}", cm, e.what());
+    }
+    o.missing[cm.substr(0, eq)] = r;
+  }
+  o.low_percentile = c.clip_low;
+  o.high_percentile = c.clip_high;
+  o.z = c.z;
+  data::CleanReport rep;
+  data::Table out = data::clean(t, o, rep);
+  json rj = rep.json();
+  if (c.normalize != "none") {
+    std::vector<std::string> skip;
+    if (!c.group.empty()) skip.push_back(c.group);
+    if (!c.label.empty()) skip.push_back(c.label);
+    rj["normalization"] = data::normalize_table(out, c.normalize, skip).json();
+  }
+  AtomicOutputs outs;
+  outs.add(c.out, data::write_csv(out, f.options().delimiter ? f.options().delimiter : ','));
+  if (!c.report.empty()) outs.add(c.report, rj.dump(2) + "\n");
+  outs.commit();
+  if (c.json)
+    std::cout << rj.dump(2) << "\n";
+  else
+    std::cout << rep.text() << fmt::format("wrote {} ({} rows)\n", c.out, out.rows());
+  return 0;
+}
+
+struct SplitFlags {
+  std::string in, out_dir, method = "stratified", label, group;
+  std::vector<double> fractions = {0.7, 0.15, 0.15};
+  std::uint64_t seed = 42;
+  std::vector<std::string> groups[3];
+  bool json = false;
+};
+
+int cmd_split(const SplitFlags& s, const CsvFlags& f) {
+  data::Table t = read_table(s.in, f);
+  data::SplitOptions o;
+  try {
+    o.method = data::parse_split_method(s.method);
+  } catch (const std::invalid_argument& e) {
+    input_error("--method: {}", e.what());
+  }
+  if (s.fractions.size() != 3) input_error("--fractions: expected three numbers, e.g. 0.7,0.15,0.15");
+  for (int k = 0; k < 3; ++k) {
+    if (s.fractions[static_cast<std::size_t>(k)] < 0) input_error("--fractions: must not be negative");
+    o.fractions[k] = s.fractions[static_cast<std::size_t>(k)];
+    o.groups[k] = s.groups[k];
+  }
+  o.seed = s.seed;
+  o.group_column = s.group;
+  std::vector<std::int8_t> part;
+  if (o.method == data::SplitMethod::Time || o.method == data::SplitMethod::Group) {
+    part = data::split_rows(t, o);
+  } else {
+    std::vector<std::int32_t> y(t.rows(), 0);
+    if (o.method == data::SplitMethod::Stratified) {
+      if (s.label.empty()) input_error("--method stratified needs --label COLUMN");
+      data::Columns cols;
+      cols.label = s.label;
+      data::LabelMap lm = data::make_label_map(t, cols);
+      const auto& lv = t.at(s.label).values;
+      for (std::size_t r = 0; r < t.rows(); ++r) y[r] = lm.index_of(lv[r]);
+    }
+    part = data::split_samples(y, o);
+  }
+  AtomicOutputs outs;
+  json j = json::object();
+  std::string text;
+  for (int k = 0; k < 3; ++k) {
+    std::vector<std::size_t> rows;
+    for (std::size_t r = 0; r < t.rows(); ++r)
+      if (part[r] == k) rows.push_back(r);
+    fs::path p = fs::path(s.out_dir) / fmt::format("{}.csv", data::kPartNames[k]);
+    outs.add(p, data::write_csv(data::take_rows(t, rows)));
+    j[data::kPartNames[k]] = {{"file", p.string()}, {"rows", rows.size()}};
+    text += fmt::format("{:<11} {:>8} rows -> {}\n", data::kPartNames[k], rows.size(), p.string());
+  }
+  outs.commit();
+  if (s.json)
+    std::cout << j.dump(2) << "\n";
+  else
+    std::cout << text;
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "tinyml: the TinyML workflow in one tool.\n"
+      "Data -> train -> optimize -> deploy -> act, driven by one project file (tinyml.toml).\n"
+      "Start with 'tinyml data inspect FILE' to look at your data, or 'tinyml build PROJECT.toml'.\n"
+      "Exit status: 0 success, 1 failure, 2 bad usage or bad input.",
+      "tinyml"};
+  app.set_version_flag("--version", std::string("tinyml ") + kVersion);
+  app.require_subcommand(1);
+
+  // data
+  CLI::App* data_cmd = app.add_subcommand("data", "Work on data one step at a time: inspect, clean, split");
+  data_cmd->require_subcommand(1);
+
+  CsvFlags inspect_csv;
+  std::vector<std::string> inspect_files;
+  std::string inspect_label, inspect_group;
+  bool inspect_json = false;
+  CLI::App* inspect = data_cmd->add_subcommand(
+      "inspect",
+      "Show columns, inferred types, row count, missing values, duplicate rows, time span,\n"
+      "sampling interval and gaps, and label balance of CSV, WAV, IDX or .tds files.\n"
+      "Example: tinyml data inspect data.csv --label label --group mote_id");
+  inspect->add_option("files", inspect_files, "Files to inspect")->required()->check(CLI::ExistingFile);
+  inspect->add_option("--label", inspect_label, "The label column (default: one named label/class/target)");
+  inspect->add_option("--group", inspect_group, "Measure time steps within each value of this column");
+  inspect->add_flag("--json", inspect_json, "Print machine-readable JSON");
+  inspect_csv.add(inspect);
+
+  CsvFlags clean_csv;
+  CleanFlags cf;
+  CLI::App* clean = data_cmd->add_subcommand(
+      "clean",
+      "Remove duplicate rows, merge repeated timestamps, clip outliers and fill missing values,\n"
+      "then write the cleaned CSV. Every action is counted in the report.\n"
+      "Example: tinyml data clean raw.csv -o clean.csv --missing interpolate --max-gap 60");
+  clean->add_option("input", cf.in, "Input CSV or WAV file")->required()->check(CLI::ExistingFile);
+  clean->add_option("-o,--output", cf.out, "Output CSV file")->required();
+  clean->add_option("--group", cf.group, "Column naming the device/session; fills never cross it");
+  clean->add_option("--label", cf.label, "The label column: never filled by --missing, nor normalized");
+  clean->add_option("--duplicates", cf.duplicates, "drop or keep exact duplicate rows")->capture_default_str();
+  clean->add_option("--repeated-timestamps", cf.repeated, "keep, first, last or mean")->capture_default_str();
+  clean->add_option("--missing", cf.missing,
+                    "For every number column: keep, drop, mean, median, constant, ffill, interpolate")
+      ->capture_default_str();
+  clean->add_option("--column-missing", cf.column_missing,
+                    "A rule for one column, COLUMN=METHOD (repeatable)");
+  clean->add_option("--max-gap", cf.max_gap,
+                    "Longest hole (seconds, or rows without time) that ffill/interpolate bridge");
+  clean->add_option("--fill-value", cf.fill_value, "Value for --missing constant");
+  clean->add_option("--outliers", cf.outliers, "none, percentile or zscore")->capture_default_str();
+  clean->add_option("--clip-low", cf.clip_low, "Lower percentile for --outliers percentile")->capture_default_str();
+  clean->add_option("--clip-high", cf.clip_high, "Upper percentile for --outliers percentile")->capture_default_str();
+  clean->add_option("--z", cf.z, "Clip beyond mean +- z standard deviations (--outliers zscore)")->capture_default_str();
+  clean->add_option("--normalize", cf.normalize,
+                    "none, zscore or minmax on number columns, fitted on this file (in a project,\n"
+                    "normalization is fitted on the training split instead)")
+      ->capture_default_str();
+  clean->add_option("--report", cf.report, "Also write the cleaning report as JSON to this file");
+  clean->add_flag("--json", cf.json, "Print the report as JSON");
+  clean_csv.add(clean);
+
+  CsvFlags split_csv;
+  SplitFlags sf;
+  CLI::App* split = data_cmd->add_subcommand(
+      "split",
+      "Split rows into train/validation/test CSV files without leakage: time-ordered blocks,\n"
+      "whole groups, or stratified random with a seed (same seed, same split, byte for byte).\n"
+      "Example: tinyml data split iris.csv --method stratified --label species --out-dir splits");
+  split->add_option("input", sf.in, "Input CSV or WAV file")->required()->check(CLI::ExistingFile);
+  split->add_option("--out-dir", sf.out_dir, "Folder for train.csv, validation.csv, test.csv")->required();
+  split->add_option("--method", sf.method, "time, group, stratified or random")->capture_default_str();
+  split->add_option("--fractions", sf.fractions, "Train, validation, test shares")
+      ->delimiter(',')
+      ->expected(3);
+  split->add_option("--seed", sf.seed, "Random seed")->capture_default_str();
+  split->add_option("--label", sf.label, "Label column (stratified)");
+  split->add_option("--group", sf.group, "Group column (group; time splits per group)");
+  split->add_option("--train-groups", sf.groups[0], "Group values for train (group)")->delimiter(',');
+  split->add_option("--validation-groups", sf.groups[1], "Group values for validation")->delimiter(',');
+  split->add_option("--test-groups", sf.groups[2], "Group values for test")->delimiter(',');
+  split->add_flag("--json", sf.json, "Print the result as JSON");
+  split_csv.add(split);
+
+  std::string project_file;
+  BuildOptions bopt;
+  CLI::App* build_cmd = app.add_subcommand(
+      "build",
+      "Run every stage the project file configures, in order, writing artefacts to the build\n"
+      "folder beside it. A stage whose inputs are unchanged (content hashes) is skipped.\n"
+      "Example: tinyml build examples/home/tinyml.toml");
+  build_cmd->add_option("project", project_file, "The project file (tinyml.toml)")->required();
+  build_cmd->add_flag("--force", bopt.force, "Run every stage even if nothing changed");
+  std::string build_dir;
+  build_cmd->add_option("--build-dir", build_dir, "Write artefacts here instead of build/ beside the project file");
+  build_cmd->add_flag("--json", bopt.json, "Print the reports as JSON");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::cerr << "tinyml: error: " << e.what() << "\n";
+    std::cerr << "Run with --help for usage.\n";
+    return 2;
+  }
+
+  try {
+    if (*inspect) return cmd_inspect(inspect_files, inspect_csv, inspect_label, inspect_group, inspect_json);
+    if (*clean) return cmd_clean(cf, clean_csv);
+    if (*split) return cmd_split(sf, split_csv);
+    if (*build_cmd) {
+      Project p = load_project(project_file);
+      if (!build_dir.empty()) p.build_dir = build_dir;
+      return build(p, bopt, std::cout);
+    }
+  } catch (const InputError& e) {
+    std::cerr << "tinyml: error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "tinyml: failure: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,143 @@
+#include "tinyml/io.hpp"
+
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <system_error>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "tinyml/error.hpp"
+
+namespace tinyml {
+namespace fs = std::filesystem;
+
+std::string read_file(const fs::path& path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) input_error("{}: is a directory, expected a file", path.string());
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) input_error("{}: no such file", path.string());
+    input_error("{}: cannot open: {}", path.string(), std::strerror(errno));
+  }
+  std::string out;
+  off_t size = ::lseek(fd, 0, SEEK_END);
+  if (size > 0) out.reserve(static_cast<size_t>(size));
+  ::lseek(fd, 0, SEEK_SET);
+  std::array<char, 1 << 16> buf{};
+  for (;;) {
+    ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      ::close(fd);
+      input_error("{}: read error: {}", path.string(), std::strerror(e));
+    }
+    if (n == 0) break;
+    out.append(buf.data(), static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+namespace {
+
+fs::path temp_name_for(const fs::path& path) {
+  static unsigned counter = 0;
+  fs::path tmp = path;
+  tmp += fmt::format(".{}.{}.tmp", ::getpid(), counter++);
+  return tmp;
+}
+
+void write_raw(const fs::path& path, std::string_view data) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) failure("{}: cannot create: {}", path.string(), std::strerror(errno));
+  const char* p = data.data();
+  size_t left = data.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      ::close(fd);
+      ::unlink(path.c_str());
+      failure("{}: write error: {}", path.string(), std::strerror(e));
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  if (::close(fd) != 0) {
+    ::unlink(path.c_str());
+    failure("{}: close error: {}", path.string(), std::strerror(errno));
+  }
+}
+
+}  // namespace
+
+void write_file_atomic(const fs::path& path, std::string_view data) {
+  if (path.has_parent_path()) fs::create_directories(path.parent_path());
+  fs::path tmp = temp_name_for(path);
+  write_raw(tmp, data);
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    failure("{}: cannot rename temporary file into place", path.string());
+  }
+}
+
+AtomicOutputs::~AtomicOutputs() {
+  std::error_code ec;
+  for (auto& p : pending_) fs::remove(p.tmp, ec);
+}
+
+void AtomicOutputs::add(const fs::path& path, std::string_view data) {
+  if (path.has_parent_path()) fs::create_directories(path.parent_path());
+  fs::path tmp = temp_name_for(path);
+  pending_.push_back({tmp, path});
+  write_raw(tmp, data);
+}
+
+void AtomicOutputs::commit() {
+  for (auto& p : pending_) {
+    std::error_code ec;
+    fs::rename(p.tmp, p.final_path, ec);
+    if (ec) failure("{}: cannot rename temporary file into place", p.final_path.string());
+  }
+  pending_.clear();
+}
+
+std::uint64_t hash64(std::string_view data, std::uint64_t seed) {
+  std::uint64_t h = seed;
+  for (unsigned char c : data) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+std::string hex64(std::uint64_t h) { return fmt::format("{:016x}", h); }
+
+namespace {
+constexpr std::array<std::uint32_t, 256> make_crc_table() {
+  std::array<std::uint32_t, 256> t{};
+  for (std::uint32_t i = 0; i < 256; ++i) {
+    std::uint32_t c = i;
+    for (int k = 0; k < 8; ++k) c = (c & 1U) ? (0xEDB88320U ^ (c >> 1)) : (c >> 1);
+    t[i] = c;
+  }
+  return t;
+}
+constexpr auto kCrcTable = make_crc_table();
+}  // namespace
+
+std::uint32_t crc32(std::span<const std::uint8_t> data, std::uint32_t crc) {
+  crc = ~crc;
+  for (std::uint8_t b : data) crc = kCrcTable[(crc ^ b) & 0xFFU] ^ (crc >> 8);
+  return ~crc;
+}
+
+}  // namespace tinyml

@@ -1,0 +1,181 @@
+#include "tinyml/data/dataset.hpp"
+
+#include <cmath>
+#include <cstring>
+
+#include <nlohmann/json.hpp>
+
+#include "tinyml/error.hpp"
+#include "tinyml/io.hpp"
+
+namespace tinyml::data {
+
+using nlohmann::json;
+
+json Normalization::json() const {
+  return {{"method", method}, {"features", features}, {"offset", offset}, {"scale", scale}};
+}
+
+Normalization Normalization::from_json(const nlohmann::json& j) {
+  Normalization n;
+  n.method = j.at("method").get<std::string>();
+  n.features = j.at("features").get<std::vector<std::string>>();
+  n.offset = j.at("offset").get<std::vector<double>>();
+  n.scale = j.at("scale").get<std::vector<double>>();
+  return n;
+}
+
+std::size_t Dataset::sample_size() const {
+  std::size_t n = 1;
+  for (auto s : shape) n *= s;
+  return shape.empty() ? 0 : n;
+}
+
+std::vector<std::size_t> Dataset::class_counts() const {
+  std::vector<std::size_t> c(classes.size(), 0);
+  for (auto v : y)
+    if (v >= 0 && static_cast<std::size_t>(v) < c.size()) ++c[static_cast<std::size_t>(v)];
+  return c;
+}
+
+namespace {
+constexpr char kMagic[8] = {'T', 'M', 'L', 'D', 'A', 'T', 'A', '\0'};
+
+template <typename T>
+void put(std::string& out, const T& v) {
+  out.append(reinterpret_cast<const char*>(&v), sizeof(T));
+}
+template <typename T>
+void put_array(std::string& out, const std::vector<T>& v) {
+  out.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+}
+}  // namespace
+
+std::string serialize(const Dataset& d) {
+  json h;
+  h["shape"] = d.shape;
+  h["features"] = d.features;
+  h["classes"] = d.classes;
+  h["samples"] = d.size();
+  h["normalization"] = d.norm.json();
+  std::string hs = h.dump();
+  std::string out(kMagic, sizeof(kMagic));
+  put(out, kDatasetFormatVersion);
+  put(out, static_cast<std::uint32_t>(hs.size()));
+  out += hs;
+  put_array(out, d.x);
+  put_array(out, d.y);
+  put_array(out, d.group);
+  put_array(out, d.t_begin);
+  put_array(out, d.t_end);
+  put(out, crc32(out));
+  return out;
+}
+
+Dataset deserialize(std::string_view b, std::string_view name) {
+  if (b.size() < 20 || std::memcmp(b.data(), kMagic, 8) != 0)
+    input_error("{}: not a tinyml dataset file (bad magic)", name);
+  std::uint32_t version, hlen, stored_crc;
+  std::memcpy(&version, b.data() + 8, 4);
+  std::memcpy(&hlen, b.data() + 12, 4);
+  if (version > kDatasetFormatVersion)
+    input_error("{}: dataset format version {} is newer than this tinyml reads ({}); upgrade tinyml",
+                name, version, kDatasetFormatVersion);
+  if (version == 0) input_error("{}: invalid dataset format version 0", name);
+  std::memcpy(&stored_crc, b.data() + b.size() - 4, 4);
+  if (crc32(b.substr(0, b.size() - 4)) != stored_crc)
+    input_error("{}: checksum mismatch: the file is truncated or corrupted", name);
+  if (16 + static_cast<std::size_t>(hlen) + 4 > b.size())
+    input_error("{}: header length {} runs past the end of the file", name, hlen);
+  Dataset d;
+  std::size_t n;
+  try {
+    json h = json::parse(b.substr(16, hlen));
+    d.shape = h.at("shape").get<std::vector<std::uint32_t>>();
+    d.features = h.at("features").get<std::vector<std::string>>();
+    d.classes = h.at("classes").get<std::vector<std::string>>();
+    n = h.at("samples").get<std::size_t>();
+    d.norm = Normalization::from_json(h.at("normalization"));
+  } catch (const json::exception& e) {
+    input_error("{}: malformed dataset header: {}", name, e.what());
+  }
+  std::size_t ss = d.sample_size();
+  std::size_t pos = 16 + hlen;
+  std::size_t body = b.size() - 4 - pos;
+  // Guard the size arithmetic against overflow before comparing.
+  if (ss > (1ULL << 32) || n > (1ULL << 32) ||
+      body != n * (ss * sizeof(float) + 2 * sizeof(std::int32_t) + 2 * sizeof(double)))
+    input_error("{}: body size does not match {} samples of shape [{}]", name, n,
+                fmt::join(d.shape, ","));
+  auto get = [&](auto& v, std::size_t count) {
+    using T = typename std::decay_t<decltype(v)>::value_type;
+    v.resize(count);
+    std::memcpy(v.data(), b.data() + pos, count * sizeof(T));
+    pos += count * sizeof(T);
+  };
+  get(d.x, n * ss);
+  get(d.y, n);
+  get(d.group, n);
+  get(d.t_begin, n);
+  get(d.t_end, n);
+  return d;
+}
+
+void save_dataset(const std::filesystem::path& p, const Dataset& d) {
+  write_file_atomic(p, serialize(d));
+}
+
+Dataset load_dataset(const std::filesystem::path& p) {
+  std::string bytes = read_file(p);
+  return deserialize(bytes, p.string());
+}
+
+Normalization fit_normalization(const Dataset& train, const std::string& method) {
+  Normalization n;
+  n.method = method;
+  n.features = train.features;
+  const std::size_t nf = train.features.size();
+  n.offset.assign(nf, 0.0);
+  n.scale.assign(nf, 1.0);
+  if (method == "none" || nf == 0) return n;
+  const std::size_t steps = train.x.size() / nf;
+  for (std::size_t f = 0; f < nf; ++f) {
+    if (method == "zscore") {
+      double s = 0, s2 = 0;
+      for (std::size_t i = 0; i < steps; ++i) s += train.x[i * nf + f];
+      double mean = steps ? s / static_cast<double>(steps) : 0.0;
+      for (std::size_t i = 0; i < steps; ++i) {
+        double dlt = train.x[i * nf + f] - mean;
+        s2 += dlt * dlt;
+      }
+      double sd = steps > 1 ? std::sqrt(s2 / static_cast<double>(steps)) : 0.0;
+      n.offset[f] = mean;
+      n.scale[f] = sd > 0 ? sd : 1.0;
+    } else if (method == "minmax") {
+      double lo = INFINITY, hi = -INFINITY;
+      for (std::size_t i = 0; i < steps; ++i) {
+        lo = std::min<double>(lo, train.x[i * nf + f]);
+        hi = std::max<double>(hi, train.x[i * nf + f]);
+      }
+      if (steps == 0) lo = hi = 0;
+      n.offset[f] = lo;
+      n.scale[f] = hi > lo ? hi - lo : 1.0;
+    } else {
+      input_error("normalize: unknown method '{}' (expected none, zscore or minmax)", method);
+    }
+  }
+  return n;
+}
+
+void apply_normalization(Dataset& d, const Normalization& n) {
+  d.norm = n;
+  if (n.method == "none") return;
+  const std::size_t nf = n.offset.size();
+  if (nf != d.features.size()) failure("normalization has {} features, dataset {}", nf, d.features.size());
+  for (std::size_t i = 0; i < d.x.size(); ++i) {
+    std::size_t f = i % nf;
+    d.x[i] = static_cast<float>((d.x[i] - n.offset[f]) / n.scale[f]);
+  }
+}
+
+}  // namespace tinyml::data

@@ -1,0 +1,396 @@
+#include "tinyml/project.hpp"
+
+#include <algorithm>
+#include <optional>
+#include <set>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+#include "tinyml/error.hpp"
+#include "tinyml/io.hpp"
+
+namespace tinyml {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string where(const std::string& file, const toml::source_region& r) {
+  if (r.begin.line == 0) return file;
+  return fmt::format("{}:{}:{}", file, r.begin.line, r.begin.column);
+}
+
+std::string_view type_name(toml::node_type t) {
+  switch (t) {
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a number";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::table: return "a table";
+    default: return "a date/time";
+  }
+}
+
+// A TOML table with a fixed set of allowed keys and typed getters whose errors name the
+// file, line, column and dotted key.
+class Section {
+ public:
+  Section(const toml::table& t, std::string path, const std::string& file,
+          std::initializer_list<std::string_view> allowed)
+      : t_(t), path_(std::move(path)), file_(file) {
+    std::set<std::string_view> ok(allowed.begin(), allowed.end());
+    for (auto&& [k, v] : t_) {
+      if (!ok.count(k.str())) {
+        std::string list;
+        for (auto a : allowed) list += fmt::format("{}{}", list.empty() ? "" : ", ", a);
+        input_error("{}: unknown key '{}' (known keys here: {})", where(file_, k.source()),
+                    key(k.str()), list);
+      }
+    }
+  }
+  Section(const toml::table& t, std::string path, const std::string& file)
+      : t_(t), path_(std::move(path)), file_(file) {}
+
+  std::string key(std::string_view k) const {
+    return path_.empty() ? std::string(k) : fmt::format("{}.{}", path_, k);
+  }
+  const toml::node* node(std::string_view k) const { return t_.get(k); }
+  bool has(std::string_view k) const { return t_.contains(k); }
+  [[noreturn]] void fail(std::string_view k, const std::string& msg) const {
+    const toml::node* n = node(k);
+    input_error("{}: {}: {}", n ? where(file_, n->source()) : where(file_, t_.source()), key(k), msg);
+  }
+  void expect(std::string_view k, toml::node_type want, std::string_view want_name) const {
+    const toml::node* n = node(k);
+    if (n && n->type() != want)
+      input_error("{}: key '{}' must be {}, found {}", where(file_, n->source()), key(k), want_name,
+                  type_name(n->type()));
+  }
+
+  std::optional<std::string> str(std::string_view k) const {
+    expect(k, toml::node_type::string, "a string");
+    if (auto n = node(k)) return std::string(*n->as_string());
+    return std::nullopt;
+  }
+  std::optional<bool> boolean(std::string_view k) const {
+    expect(k, toml::node_type::boolean, "a boolean (true or false)");
+    if (auto n = node(k)) return n->as_boolean()->get();
+    return std::nullopt;
+  }
+  std::optional<std::int64_t> integer(std::string_view k, std::int64_t lo, std::int64_t hi) const {
+    expect(k, toml::node_type::integer, "an integer");
+    if (auto n = node(k)) {
+      std::int64_t v = n->as_integer()->get();
+      if (v < lo || v > hi) fail(k, fmt::format("{} is out of range [{}, {}]", v, lo, hi));
+      return v;
+    }
+    return std::nullopt;
+  }
+  std::optional<double> number(std::string_view k, double lo, double hi) const {
+    const toml::node* n = node(k);
+    if (!n) return std::nullopt;
+    double v;
+    if (n->is_integer())
+      v = static_cast<double>(n->as_integer()->get());
+    else if (n->is_floating_point())
+      v = n->as_floating_point()->get();
+    else
+      input_error("{}: key '{}' must be a number, found {}", where(file_, n->source()), key(k),
+                  type_name(n->type()));
+    if (!(v >= lo && v <= hi)) fail(k, fmt::format("{} is out of range [{}, {}]", v, lo, hi));
+    return v;
+  }
+  std::optional<std::vector<std::string>> strings(std::string_view k) const {
+    expect(k, toml::node_type::array, "an array of strings");
+    const toml::node* n = node(k);
+    if (!n) return std::nullopt;
+    std::vector<std::string> out;
+    for (auto&& e : *n->as_array()) {
+      if (!e.is_string())
+        input_error("{}: key '{}' must hold strings only, found {}", where(file_, e.source()),
+                    key(k), type_name(e.type()));
+      out.emplace_back(*e.as_string());
+    }
+    return out;
+  }
+  // Array of strings or integers, returned as text (group values such as mote ids).
+  std::optional<std::vector<std::string>> values_as_text(std::string_view k) const {
+    expect(k, toml::node_type::array, "an array");
+    const toml::node* n = node(k);
+    if (!n) return std::nullopt;
+    std::vector<std::string> out;
+    for (auto&& e : *n->as_array()) {
+      if (e.is_string())
+        out.emplace_back(*e.as_string());
+      else if (e.is_integer())
+        out.push_back(std::to_string(e.as_integer()->get()));
+      else
+        input_error("{}: key '{}' must hold strings or integers, found {}",
+                    where(file_, e.source()), key(k), type_name(e.type()));
+    }
+    return out;
+  }
+  std::optional<std::vector<double>> numbers(std::string_view k) const {
+    expect(k, toml::node_type::array, "an array of numbers");
+    const toml::node* n = node(k);
+    if (!n) return std::nullopt;
+    std::vector<double> out;
+    for (auto&& e : *n->as_array()) {
+      if (e.is_integer())
+        out.push_back(static_cast<double>(e.as_integer()->get()));
+      else if (e.is_floating_point())
+        out.push_back(e.as_floating_point()->get());
+      else
+        input_error("{}: key '{}' must hold numbers only, found {}", where(file_, e.source()),
+                    key(k), type_name(e.type()));
+    }
+    return out;
+  }
+  const toml::table* table(std::string_view k) const {
+    expect(k, toml::node_type::table, "a table");
+    const toml::node* n = node(k);
+    return n ? n->as_table() : nullptr;
+  }
+  // Parses an enumerated string with `parse`, turning its complaint into a located error.
+  template <typename F>
+  auto choice(std::string_view k, F parse) const -> std::optional<decltype(parse(""))> {
+    auto s = str(k);
+    if (!s) return std::nullopt;
+    try {
+      return parse(*s);
+    } catch (const std::invalid_argument& e) {
+      fail(k, fmt::format("'{}' is not valid: {}", *s, e.what()));
+    }
+  }
+  const toml::table& raw() const { return t_; }
+  const std::string& file() const { return file_; }
+
+ private:
+  const toml::table& t_;
+  std::string path_;
+  const std::string& file_;
+};
+
+data::ColumnType parse_column_type(std::string_view s) {
+  for (auto t : {data::ColumnType::Number, data::ColumnType::Integer, data::ColumnType::Categorical,
+                 data::ColumnType::Timestamp})
+    if (s == data::to_string(t)) return t;
+  throw std::invalid_argument("expected one of number, integer, categorical, timestamp");
+}
+
+SourceConfig parse_source(const toml::table& t, std::size_t index, const std::string& file,
+                          const fs::path& dir) {
+  Section s(t, fmt::format("sources[{}]", index), file,
+            {"name", "path", "format", "labels", "delimiter", "header", "skip_rows", "missing", "sentinels",
+             "time_column", "time_format", "index_period_s", "types", "infer_rows"});
+  SourceConfig src;
+  auto path = s.str("path");
+  if (!path) s.fail("path", "every source needs a path");
+  src.path = dir / *path;
+  src.name = s.str("name").value_or(fs::path(*path).stem().string());
+  std::string ext = fs::path(*path).extension().string();
+  if (ext == ".gz") ext = fs::path(*path).stem().extension().string();
+  std::string guess = ext == ".wav" ? "wav" : (ext.find("ubyte") != std::string::npos || ext == ".idx") ? "idx" : "csv";
+  src.format = s.str("format").value_or(guess);
+  if (src.format != "csv" && src.format != "wav" && src.format != "idx")
+    s.fail("format", fmt::format("'{}' is not valid: expected csv, wav or idx", src.format));
+  if (auto l = s.str("labels")) src.labels = dir / *l;
+  if (auto d = s.str("delimiter")) {
+    std::string v = *d == "\\t" ? "\t" : *d;
+    if (v.size() != 1 || v == "\"" || v == "\n" || v == "\r")
+      s.fail("delimiter", "must be one character (use \"\\t\" for a tab)");
+    src.csv.delimiter = v[0];
+  }
+  if (auto h = s.boolean("header")) src.csv.header = *h;
+  if (auto n = s.integer("skip_rows", 0, 1'000'000)) src.csv.skip_rows = static_cast<std::size_t>(*n);
+  if (auto m = s.strings("missing")) src.csv.missing = *m;
+  if (auto m = s.numbers("sentinels")) src.csv.sentinels = *m;
+  if (auto c = s.str("time_column")) src.csv.time_column = *c;
+  if (auto f = s.choice("time_format", data::parse_time_format)) src.csv.time_format = *f;
+  if (auto p = s.number("index_period_s", 1e-9, 1e12)) src.csv.index_period_s = *p;
+  if (src.csv.time_format == data::TimeFormat::Index && !s.has("index_period_s"))
+    s.fail("time_format", "time_format = \"index\" needs index_period_s (seconds per step)");
+  if (auto n = s.integer("infer_rows", 1, 100'000'000)) src.csv.infer_rows = static_cast<std::size_t>(*n);
+  if (const toml::table* types = s.table("types")) {
+    Section ts(*types, s.key("types"), file);
+    for (auto&& [k, v] : *types) {
+      std::string col(k.str());
+      if (auto ty = ts.choice(col, parse_column_type)) src.csv.types[col] = *ty;
+    }
+  }
+  return src;
+}
+
+data::MissingRule parse_rule(const Section& s, std::string_view k, const data::MissingRule& base) {
+  data::MissingRule r = base;
+  const toml::node* n = s.node(k);
+  if (n->is_string()) {
+    r.method = *s.choice(k, data::parse_missing_method);
+  } else if (n->is_table()) {
+    Section rs(*n->as_table(), s.key(k), s.file(), {"method", "value", "max_gap_s"});
+    auto m = rs.choice("method", data::parse_missing_method);
+    if (!m) rs.fail("method", "a missing-value rule needs a method");
+    r.method = *m;
+    if (auto v = rs.number("value", -1e300, 1e300)) r.constant = *v;
+    if (auto g = rs.number("max_gap_s", 0, 1e300)) r.max_gap = *g;
+    if (r.method == data::MissingMethod::Constant && !rs.has("value"))
+      rs.fail("method", "method 'constant' needs a value");
+  } else {
+    input_error("{}: key '{}' must be a method name or a table {{ method = ..., value = ... }}",
+                where(s.file(), n->source()), s.key(k));
+  }
+  return r;
+}
+
+}  // namespace
+
+Project parse_project(std::string_view text, const fs::path& file) {
+  const std::string fname = file.string();
+  toml::table root;
+  try {
+    root = toml::parse(text, fname);
+  } catch (const toml::parse_error& e) {
+    input_error("{}:{}:{}: {}", fname, e.source().begin.line, e.source().begin.column,
+                e.description());
+  }
+  Section top(root, "", fname,
+              {"project", "sources", "merge", "data", "clean", "window", "normalize", "split"});
+  Project p;
+  p.file = file;
+  p.dir = file.has_parent_path() ? file.parent_path() : fs::path(".");
+  p.build_dir = p.dir / "build";
+  if (const toml::table* t = top.table("project")) {
+    Section s(*t, "project", fname, {"name", "build_dir"});
+    p.name = s.str("name").value_or("");
+    if (auto b = s.str("build_dir")) p.build_dir = p.dir / *b;
+  }
+  if (p.name.empty()) p.name = p.dir.filename().string();
+
+  const toml::node* srcs = root.get("sources");
+  if (!srcs) input_error("{}: no [[sources]]: the project needs at least one data source", fname);
+  if (!srcs->is_array_of_tables())
+    input_error("{}: key 'sources' must be an array of tables ([[sources]])",
+                where(fname, srcs->source()));
+  std::set<std::string> names;
+  std::size_t i = 0;
+  for (auto&& e : *srcs->as_array()) {
+    p.sources.push_back(parse_source(*e.as_table(), i, fname, p.dir));
+    if (!names.insert(p.sources.back().name).second)
+      input_error("{}: two sources are named '{}'; give each a distinct name",
+                  where(fname, e.source()), p.sources.back().name);
+    ++i;
+  }
+  if (p.sources.empty()) input_error("{}: [[sources]] is empty", fname);
+
+  if (const toml::table* t = top.table("data")) {
+    Section s(*t, "data", fname, {"label", "group", "features", "class_names"});
+    p.columns.label = s.str("label").value_or("");
+    p.columns.group = s.str("group").value_or("");
+    p.columns.features = s.strings("features").value_or(std::vector<std::string>{});
+    p.columns.class_names = s.strings("class_names").value_or(std::vector<std::string>{});
+  }
+  p.merge.group_column = p.columns.group;
+  p.clean.group_column = p.columns.group;
+  if (!p.columns.label.empty()) p.clean.label_columns = {p.columns.label};
+  p.split.group_column = p.columns.group;
+
+  if (const toml::table* t = top.table("merge")) {
+    Section s(*t, "merge", fname, {"method", "tolerance_s", "period_s", "aggregate", "source_column"});
+    if (auto m = s.choice("method", data::parse_merge_method)) p.merge.method = *m;
+    if (auto v = s.number("tolerance_s", 0, 1e12)) p.merge.tolerance_s = *v;
+    if (auto v = s.number("period_s", 1e-9, 1e12)) p.merge.period_s = *v;
+    if (auto a = s.choice("aggregate", data::parse_aggregate)) p.merge.aggregate = *a;
+    p.merge.source_column = s.str("source_column").value_or("");
+    if (p.merge.method == data::MergeMethod::Resample && !s.has("period_s"))
+      s.fail("method", "method 'resample' needs period_s");
+  }
+
+  if (const toml::table* t = top.table("clean")) {
+    p.clean_enabled = true;
+    Section s(*t, "clean", fname, {"duplicates", "repeated_timestamps", "missing", "outliers"});
+    if (auto d = s.str("duplicates")) {
+      if (*d != "drop" && *d != "keep") s.fail("duplicates", fmt::format("'{}' is not valid: expected drop or keep", *d));
+      p.clean.drop_duplicates = *d == "drop";
+    }
+    if (auto r = s.choice("repeated_timestamps", data::parse_repeated_time)) p.clean.repeated_timestamps = *r;
+    if (const toml::node* m = s.node("missing")) {
+      if (m->is_string()) {
+        p.clean.missing_default.method = *s.choice("missing", data::parse_missing_method);
+      } else if (m->is_table()) {
+        Section ms(*m->as_table(), "clean.missing", fname);
+        data::MissingRule base;
+        if (auto g = ms.number("max_gap_s", 0, 1e300)) base.max_gap = *g;
+        if (auto v = ms.number("value", -1e300, 1e300)) base.constant = *v;
+        p.clean.missing_default = base;
+        if (ms.has("default")) p.clean.missing_default = parse_rule(ms, "default", base);
+        for (auto&& [k, v] : *m->as_table()) {
+          if (k == "default" || k == "max_gap_s" || k == "value") continue;
+          p.clean.missing[std::string(k.str())] = parse_rule(ms, k.str(), base);
+        }
+      } else {
+        input_error("{}: key 'clean.missing' must be a method name or a table",
+                    where(fname, m->source()));
+      }
+    }
+    if (const toml::table* o = s.table("outliers")) {
+      Section os(*o, "clean.outliers", fname, {"method", "low", "high", "z", "columns"});
+      if (auto m = os.choice("method", data::parse_outlier_method)) p.clean.outliers = *m;
+      if (auto v = os.number("low", 0, 100)) p.clean.low_percentile = *v;
+      if (auto v = os.number("high", 0, 100)) p.clean.high_percentile = *v;
+      if (p.clean.low_percentile >= p.clean.high_percentile)
+        os.fail("low", "must be below clean.outliers.high");
+      if (auto v = os.number("z", 0.1, 1e6)) p.clean.z = *v;
+      p.clean.outlier_columns = os.strings("columns").value_or(std::vector<std::string>{});
+    }
+  }
+
+  if (const toml::table* t = top.table("window")) {
+    p.window_enabled = true;
+    Section s(*t, "window", fname, {"length", "stride", "label_rule", "max_gap_s"});
+    if (auto v = s.integer("length", 1, 1'000'000)) p.window.length = static_cast<std::size_t>(*v);
+    p.window.stride = p.window.length;
+    if (auto v = s.integer("stride", 1, 1'000'000)) p.window.stride = static_cast<std::size_t>(*v);
+    if (auto r = s.choice("label_rule", data::parse_label_rule)) p.window.label_rule = *r;
+    if (auto v = s.number("max_gap_s", 0, 1e12)) p.window.max_gap_s = *v;
+  }
+
+  if (const toml::table* t = top.table("normalize")) {
+    Section s(*t, "normalize", fname, {"method"});
+    p.normalize = s.str("method").value_or("zscore");
+    if (p.normalize != "zscore" && p.normalize != "minmax" && p.normalize != "none")
+      s.fail("method", fmt::format("'{}' is not valid: expected zscore, minmax or none", p.normalize));
+  }
+
+  if (const toml::table* t = top.table("split")) {
+    Section s(*t, "split", fname, {"method", "fractions", "seed", "train", "validation", "test"});
+    if (auto m = s.choice("method", data::parse_split_method)) p.split.method = *m;
+    if (auto f = s.numbers("fractions")) {
+      if (f->size() != 3 || (*f)[0] < 0 || (*f)[1] < 0 || (*f)[2] < 0 || (*f)[0] + (*f)[1] + (*f)[2] <= 0)
+        s.fail("fractions", "must be three non-negative numbers [train, validation, test]");
+      for (int k = 0; k < 3; ++k) p.split.fractions[k] = (*f)[static_cast<std::size_t>(k)];
+    }
+    if (auto v = s.integer("seed", 0, INT64_MAX)) p.split.seed = static_cast<std::uint64_t>(*v);
+    for (int k = 0; k < 3; ++k)
+      if (auto g = s.values_as_text(data::kPartNames[k])) p.split.groups[k] = *g;
+    bool lists = s.has("train") || s.has("validation") || s.has("test");
+    if (lists && p.split.method != data::SplitMethod::Group)
+      s.fail("train", "group lists need split.method = \"group\"");
+    if ((p.split.method == data::SplitMethod::Group) && p.columns.group.empty())
+      s.fail("method", "a group split needs data.group (the column naming the device or session)");
+  }
+
+  // Canonical text of the data-stage configuration (sources resolved to absolute paths).
+  toml::table canon = root;
+  std::ostringstream os;
+  os << canon;
+  p.data_config = os.str();
+  return p;
+}
+
+Project load_project(const fs::path& file) {
+  std::string text = read_file(file);
+  return parse_project(text, file);
+}
+
+}  // namespace tinyml
