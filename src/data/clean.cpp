@@ -205,6 +205,23 @@ Table clean(const Table& in, const CleanOptions& opt, CleanReport& rep) {
     t = take_rows(t, order);
   }
 
+  // Measurement columns: numbers and integers that are neither the group nor a label.
+  auto is_measure = [&](std::size_t c) {
+    const Column& col = t.columns[c];
+    return (col.type == ColumnType::Number || col.type == ColumnType::Integer) &&
+           static_cast<int>(c) != group_col && static_cast<int>(c) != t.time_column &&
+           std::find(opt.label_columns.begin(), opt.label_columns.end(), col.name) ==
+               opt.label_columns.end();
+  };
+  auto settle_type = [](Column& col) {
+    if (col.type != ColumnType::Integer) return;
+    for (double x : col.values)
+      if (!std::isnan(x) && x != std::floor(x)) {
+        col.type = ColumnType::Number;
+        return;
+      }
+  };
+
   // 3. Repeated timestamps within a group.
   if (t.time_column >= 0 && opt.repeated_timestamps != RepeatedTime::Keep && t.rows() > 1) {
     const auto& tv = t.columns[t.time_column].values;
@@ -218,8 +235,9 @@ Table clean(const Table& in, const CleanOptions& opt, CleanReport& rep) {
         if (j - i > 1) {
           std::size_t keep = opt.repeated_timestamps == RepeatedTime::Last ? j - 1 : i;
           if (opt.repeated_timestamps == RepeatedTime::Mean) {
-            for (auto& c : t.columns) {
-              if (c.type != ColumnType::Number) continue;
+            for (std::size_t ci = 0; ci < t.columns.size(); ++ci) {
+              if (!is_measure(ci)) continue;
+              Column& c = t.columns[ci];
               double s = 0;
               std::size_t k = 0;
               for (std::size_t r = i; r < j; ++r)
@@ -238,6 +256,7 @@ Table clean(const Table& in, const CleanOptions& opt, CleanReport& rep) {
       }
     }
     if (rep.repeated_timestamps_merged) t = take_rows(t, kept_rows(drop));
+    for (auto& c : t.columns) settle_type(c);
   }
 
   // 4. Outliers, before imputation so that fills are not pulled by them.
@@ -245,8 +264,7 @@ Table clean(const Table& in, const CleanOptions& opt, CleanReport& rep) {
     std::vector<int> cols;
     if (opt.outlier_columns.empty()) {
       for (std::size_t c = 0; c < t.columns.size(); ++c)
-        if (t.columns[c].type == ColumnType::Number && static_cast<int>(c) != group_col)
-          cols.push_back(static_cast<int>(c));
+        if (is_measure(c)) cols.push_back(static_cast<int>(c));
     } else {
       for (const auto& n : opt.outlier_columns) cols.push_back(t.index_of(n));
     }
@@ -282,6 +300,7 @@ Table clean(const Table& in, const CleanOptions& opt, CleanReport& rep) {
           ++clipped;
         }
       }
+      settle_type(t.columns[c]);
       rep.outliers.push_back({t.columns[c].name, lo, hi, clipped});
     }
   }
@@ -299,10 +318,7 @@ Table clean(const Table& in, const CleanOptions& opt, CleanReport& rep) {
     if (auto it = opt.missing.find(col.name); it != opt.missing.end()) {
       rule = it->second;
       explicit_rule = true;
-    } else if ((col.type == ColumnType::Number || col.type == ColumnType::Integer) &&
-               static_cast<int>(c) != group_col &&
-               std::find(opt.label_columns.begin(), opt.label_columns.end(), col.name) ==
-                   opt.label_columns.end()) {
+    } else if (is_measure(c)) {
       rule = opt.missing_default;
     }
     std::size_t miss = col.missing_count();
@@ -459,8 +475,10 @@ Normalization normalize_table(Table& t, const std::string& method,
   n.method = method;
   for (std::size_t c = 0; c < t.columns.size(); ++c) {
     Column& col = t.columns[c];
-    if (static_cast<int>(c) == t.time_column || col.type != ColumnType::Number) continue;
+    if (static_cast<int>(c) == t.time_column) continue;
+    if (col.type != ColumnType::Number && col.type != ColumnType::Integer) continue;
     if (std::find(skip.begin(), skip.end(), col.name) != skip.end()) continue;
+    if (method != "none") col.type = ColumnType::Number;
     double off = 0, scale = 1;
     if (method == "zscore") {
       double s = 0;

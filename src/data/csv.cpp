@@ -342,6 +342,7 @@ Table parse_csv(std::string_view text, std::string_view name, const CsvOptions& 
   int time_col = -1;
   for (std::size_t c = 0; c < ncol; ++c) {
     bool all_num = true, all_int = true, all_iso = true, any = false;
+    std::size_t num_cells = 0, text_cells = 0;
     double maxabs = 0;
     for (const auto& row : head) {
       std::string_view f = row[c];
@@ -352,15 +353,20 @@ Table parse_csv(std::string_view text, std::string_view name, const CsvOptions& 
         if (is_sentinel(v)) continue;
         any = true;
         all_iso = false;
+        ++num_cells;
         if (v != std::floor(v)) all_int = false;
         maxabs = std::max(maxabs, std::fabs(v));
       } else {
         any = true;
         all_num = false;
-        all_int = false;
+        ++text_cells;
         if (all_iso && !parse_iso8601(f, sec, zone)) all_iso = false;
       }
     }
+    // A column of numbers with a few stray words is a number column with bad cells (they
+    // are reported with their line below), not a categorical column.
+    if (!all_num && num_cells > 0 && !all_iso && num_cells >= 9 * text_cells) all_num = true;
+    if (text_cells == num_cells + text_cells) all_int = false;
     ColumnPlan& p = plan[c];
     bool is_time = names[c] == opt.time_column;
     if (auto it = opt.types.find(names[c]); it != opt.types.end()) {

@@ -208,7 +208,8 @@ Table join(std::vector<NamedTable>& src, const MergeOptions& opt, MergeReport& r
 }  // namespace
 
 Table resample(const Table& t, double period, Aggregate agg, int group_col,
-               std::size_t* rows_used, std::size_t* empty_bins) {
+               std::size_t* rows_used, std::size_t* empty_bins,
+               const std::vector<std::string>& labels) {
   if (t.time_column < 0) input_error("{}: cannot resample a table without a time column", t.source);
   if (!(period > 0)) input_error("resample: period_s must be positive");
   auto order = order_by_group_time(t, group_col, t.time_column);
@@ -217,6 +218,13 @@ Table resample(const Table& t, double period, Aggregate agg, int group_col,
   out.source = t.source;
   out.time_column = t.time_column;
   for (const auto& c : t.columns) out.columns.push_back(empty_like(c));
+  std::vector<char> numeric(t.columns.size(), 0);
+  for (std::size_t c = 0; c < t.columns.size(); ++c) {
+    const Column& col = t.columns[c];
+    numeric[c] = (col.type == ColumnType::Number || col.type == ColumnType::Integer) &&
+                 std::find(labels.begin(), labels.end(), col.name) == labels.end();
+    if (numeric[c] && agg != Aggregate::Last) out.columns[c].type = ColumnType::Number;
+  }
   std::size_t used = 0, empty = 0;
   std::size_t i = 0;
   while (i < order.size()) {
@@ -250,7 +258,7 @@ Table resample(const Table& t, double period, Aggregate agg, int group_col,
             val = bs;
           } else if (static_cast<int>(c) == group_col) {
             val = g;
-          } else if (t.columns[c].type == ColumnType::Number && agg == Aggregate::Mean) {
+          } else if (numeric[c] && agg == Aggregate::Mean) {
             double s = 0;
             std::size_t n = 0;
             for (std::size_t q = kb; q < ke; ++q)
@@ -259,7 +267,7 @@ Table resample(const Table& t, double period, Aggregate agg, int group_col,
                 ++n;
               }
             if (n) val = s / static_cast<double>(n);
-          } else if (t.columns[c].type == ColumnType::Number && agg == Aggregate::Linear) {
+          } else if (numeric[c] && agg == Aggregate::Linear) {
             // Value at the bin start, linear between the known readings around it.
             std::size_t after = kb;
             while (after < e && std::isnan(v[order[after]])) ++after;
@@ -313,7 +321,7 @@ Table merge(std::vector<NamedTable> src, const MergeOptions& opt, MergeReport& r
       Table& t = src[i].table;
       int g = opt.group_column.empty() ? -1 : t.index_of(opt.group_column);
       std::size_t empty = 0;
-      t = resample(t, opt.period_s, opt.aggregate, g, &used[i], &empty);
+      t = resample(t, opt.period_s, opt.aggregate, g, &used[i], &empty, opt.label_columns);
       rep.empty_bins += empty;
     }
     if (src.size() == 1) {

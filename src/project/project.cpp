@@ -292,7 +292,10 @@ Project parse_project(std::string_view text, const fs::path& file) {
   }
   p.merge.group_column = p.columns.group;
   p.clean.group_column = p.columns.group;
-  if (!p.columns.label.empty()) p.clean.label_columns = {p.columns.label};
+  if (!p.columns.label.empty()) {
+    p.clean.label_columns = {p.columns.label};
+    p.merge.label_columns = {p.columns.label};
+  }
   p.split.group_column = p.columns.group;
 
   if (const toml::table* t = top.table("merge")) {

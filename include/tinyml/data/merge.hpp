@@ -26,6 +26,8 @@ struct MergeOptions {
   Aggregate aggregate = Aggregate::Mean;
   std::string group_column;   // rows are matched and resampled within a group
   std::string source_column;  // Concat: add a column naming each row's source
+  // Resample: label columns take the last value of a bin, never a mean.
+  std::vector<std::string> label_columns;
 };
 
 struct NamedTable {
@@ -52,7 +54,10 @@ struct MergeReport {
 Table merge(std::vector<NamedTable> sources, const MergeOptions& opt, MergeReport& report);
 
 // Resamples one table to a fixed period within each group (exposed for tests).
+// Number and integer columns are aggregated by `agg`; categorical columns and the columns
+// named in `labels` take the last reading of each bin.
 Table resample(const Table& t, double period_s, Aggregate agg, int group_col,
-               std::size_t* rows_used, std::size_t* empty_bins);
+               std::size_t* rows_used, std::size_t* empty_bins,
+               const std::vector<std::string>& labels = {});
 
 }  // namespace tinyml::data

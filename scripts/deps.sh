@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages tinyml needs to build and test, plus any package names
+# given as arguments. Packages already installed are skipped, so a second run is quick.
+set -euo pipefail
+pkgs=(cmake ninja-build g++ pkg-config git
+      libgtest-dev libgmock-dev libbenchmark-dev
+      libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libfmt-dev
+      libsndfile1-dev zlib1g-dev "$@")
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  echo "installing: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
