@@ -9,6 +9,7 @@
 #include "tinyml/data/clean.hpp"
 #include "tinyml/data/csv.hpp"
 #include "tinyml/data/inspect.hpp"
+#include "tinyml/data/merge.hpp"
 #include "tinyml/data/sources.hpp"
 #include "tinyml/data/split.hpp"
 #include "tinyml/data/window.hpp"
@@ -165,6 +166,37 @@ int cmd_clean(const CleanFlags& c, const CsvFlags& f) {
   return 0;
 }
 
+struct MergeFlags {
+  std::vector<std::string> inputs;
+  std::string out, method = "concat", aggregate = "mean", group, source_column;
+  double tolerance = 0, period = 1;
+  bool json = false;
+};
+
+int cmd_merge(const MergeFlags& m, const CsvFlags& f) {
+  data::MergeOptions o;
+  try {
+    o.method = data::parse_merge_method(m.method);
+    o.aggregate = data::parse_aggregate(m.aggregate);
+  } catch (const std::invalid_argument& e) {
+    input_error("bad option value: {}", e.what());
+  }
+  o.tolerance_s = m.tolerance;
+  o.period_s = m.period;
+  o.group_column = m.group;
+  o.source_column = m.source_column;
+  std::vector<data::NamedTable> tables;
+  for (const auto& in : m.inputs) tables.push_back({fs::path(in).stem().string(), read_table(in, f)});
+  data::MergeReport rep;
+  data::Table t = data::merge(std::move(tables), o, rep);
+  write_file_atomic(m.out, data::write_csv(t));
+  if (m.json)
+    std::cout << rep.json().dump(2) << "\n";
+  else
+    std::cout << rep.text() << fmt::format("wrote {} ({} rows)\n", m.out, t.rows());
+  return 0;
+}
+
 struct SplitFlags {
   std::string in, out_dir, method = "stratified", label, group;
   std::vector<double> fractions = {0.7, 0.15, 0.15};
@@ -237,7 +269,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   // data
-  CLI::App* data_cmd = app.add_subcommand("data", "Work on data one step at a time: inspect, clean, split");
+  CLI::App* data_cmd = app.add_subcommand("data", "Work on data one step at a time: inspect, merge, clean, split");
   data_cmd->require_subcommand(1);
 
   CsvFlags inspect_csv;
@@ -288,6 +320,25 @@ int main(int argc, char** argv) {
   clean->add_flag("--json", cf.json, "Print the report as JSON");
   clean_csv.add(clean);
 
+  CsvFlags merge_csv;
+  MergeFlags mf;
+  CLI::App* merge_cmd = data_cmd->add_subcommand(
+      "merge",
+      "Combine several sources into one CSV: concatenate files with the same columns, join\n"
+      "them on time within a tolerance (the first file is the base), or resample all of them\n"
+      "to one fixed period first. Reports what was matched, dropped or left missing.\n"
+      "Example: tinyml data merge temp.csv hum.csv --method join --tolerance 2.5 -o both.csv");
+  merge_cmd->add_option("inputs", mf.inputs, "Input CSV or WAV files")->required()->check(CLI::ExistingFile);
+  merge_cmd->add_option("-o,--output", mf.out, "Output CSV file")->required();
+  merge_cmd->add_option("--method", mf.method, "concat, join or resample")->capture_default_str();
+  merge_cmd->add_option("--tolerance", mf.tolerance, "join: largest time difference in seconds")->capture_default_str();
+  merge_cmd->add_option("--period", mf.period, "resample: the fixed period in seconds")->capture_default_str();
+  merge_cmd->add_option("--aggregate", mf.aggregate, "resample: mean, last or linear")->capture_default_str();
+  merge_cmd->add_option("--group", mf.group, "Match and resample within each value of this column");
+  merge_cmd->add_option("--source-column", mf.source_column, "concat: add a column naming each row's file");
+  merge_cmd->add_flag("--json", mf.json, "Print the report as JSON");
+  merge_csv.add(merge_cmd);
+
   CsvFlags split_csv;
   SplitFlags sf;
   CLI::App* split = data_cmd->add_subcommand(
@@ -336,6 +387,7 @@ int main(int argc, char** argv) {
     if (*inspect) return cmd_inspect(inspect_files, inspect_csv, inspect_label, inspect_group, inspect_json);
     if (*clean) return cmd_clean(cf, clean_csv);
     if (*split) return cmd_split(sf, split_csv);
+    if (*merge_cmd) return cmd_merge(mf, merge_csv);
     if (*build_cmd) {
       Project p = load_project(project_file);
       if (!build_dir.empty()) p.build_dir = build_dir;

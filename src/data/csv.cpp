@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <deque>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -207,7 +208,7 @@ class Tokenizer {
   std::size_t p_ = 0, line_ = 1, first_line_ = 1, record_line_ = 1, record_offset_ = 0;
   std::vector<std::string_view> fields_;
   std::vector<std::size_t> offsets_;
-  std::vector<std::string> owned_;
+  std::deque<std::string> owned_;  // deque: growing it keeps earlier fields in place
   std::size_t used_owned_ = 0;
 };
 

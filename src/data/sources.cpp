@@ -41,7 +41,7 @@ void check_riff(std::string_view b, const std::string& name) {
                     name, size, have);
       return;
     }
-    p += 8 + size + (size & 1U);
+    p += std::size_t{8} + size + (size & 1U);  // in 64 bits: 8 + size must not wrap
   }
   input_error("{}: truncated WAV: no complete data chunk", name);
 }
@@ -71,8 +71,12 @@ sf_count_t vf_tell(void* u) { return static_cast<VirtualFile*>(u)->pos; }
 }  // namespace
 
 Table read_wav(const std::filesystem::path& path) {
-  const std::string name = path.string();
   std::string bytes = read_file(path);
+  return parse_wav(bytes, path.string());
+}
+
+Table parse_wav(std::string_view bytes, std::string_view name_view) {
+  const std::string name(name_view);
   if (bytes.empty()) input_error("{}: empty file (expected WAV audio)", name);
   check_riff(bytes, name);
   VirtualFile vf{bytes, 0};

@@ -65,6 +65,12 @@ DataStageResult run_data_stage(const Project& p) {
       input_error("{}: an IDX source must be the only source of a project", p.file.string());
     const SourceConfig& s = p.sources.front();
     all = data::read_idx(s.path, s.labels);
+    if (!p.columns.class_names.empty()) {
+      if (p.columns.class_names.size() != all.classes.size())
+        input_error("{}: data.class_names has {} names but the labels hold {} classes",
+                    p.file.string(), p.columns.class_names.size(), all.classes.size());
+      all.classes = p.columns.class_names;
+    }
     fmt::format_to(out, "source '{}': {} (IDX), {} samples of shape [{}]\n", s.name,
                    s.path.filename().string(), all.size(), fmt::join(all.shape, ", "));
     if (split.method == data::SplitMethod::Time || split.method == data::SplitMethod::Group)

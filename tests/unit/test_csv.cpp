@@ -185,3 +185,14 @@ TEST(Csv, WriteRoundTrip) {
   EXPECT_EQ(u.at("v").values[2], 1e300);
   EXPECT_EQ(write_csv(u), out);
 }
+
+TEST(Csv, ManyEscapedFieldsInOneRecordStayIntact) {
+  // Found by fuzzing: unescaped fields must survive the growth of the scratch storage.
+  std::string line = "\"a\"\"1\",\"b\"\"2\",\"c\"\"3\",\"d\"\"4\",\"e\"\"5\"";
+  Table t = parse_csv("h1,h2,h3,h4,h5\n" + line + "\n" + line + "\n", "f.csv");
+  EXPECT_EQ(t.columns[0].text(1), "a\"1");
+  EXPECT_EQ(t.columns[4].text(0), "e\"5");
+  Table u = parse_csv("\"x\"\"1\",\"y\"\"2\"\n1,2\n", "g.csv");
+  EXPECT_EQ(u.columns[0].name, "x\"1");
+  EXPECT_EQ(u.columns[1].name, "y\"2");
+}

@@ -91,3 +91,10 @@ TEST(Idx, FashionMnistWhenInstalled) {
   auto counts = d.class_counts();
   for (auto c : counts) EXPECT_EQ(c, 1000u);
 }
+
+TEST(Wav, ChunkSizeNearFourGigabytesDoesNotHang) {
+  // Found by fuzzing: a chunk size of 0xFFFFFFF8 made the chunk walk wrap around.
+  std::string b = "RIFF" + std::string("\x24\0\0\0", 4) + "WAVE" + "junk" +
+                  std::string("\xF8\xFF\xFF\xFF", 4) + std::string(16, '\0');
+  EXPECT_THROW(parse_wav(b, "x.wav"), InputError);
+}

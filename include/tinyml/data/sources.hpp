@@ -14,6 +14,7 @@ namespace tinyml::data {
 // channel (ch1, ch2, ...), samples scaled to [-1, 1]. A truncated or malformed file is an
 // InputError naming the file.
 Table read_wav(const std::filesystem::path& path);
+Table parse_wav(std::string_view bytes, std::string_view name);
 
 // IDX: magic (two zero bytes, a type code, the number of dimensions), big-endian 32-bit
 // sizes, then the values. `images` holds N samples of any shape; `labels`, when given,
