@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -12,6 +13,9 @@ namespace tinyml {
 
 // Reads a whole file. Throws InputError naming the path when it is missing or unreadable.
 std::string read_file(const std::filesystem::path& path);
+
+// Receives output piece by piece, so large outputs need not be held in memory whole.
+using Sink = std::function<void(std::string_view)>;
 
 // Writes `data` to a temporary file beside `path`, then renames it over `path`, so a
 // reader never sees a half-written file and a failure leaves nothing behind.
@@ -27,6 +31,8 @@ class AtomicOutputs {
   AtomicOutputs& operator=(const AtomicOutputs&) = delete;
   ~AtomicOutputs();
   void add(const std::filesystem::path& path, std::string_view data);
+  // Like add(), but `write` produces the content through the sink it is given.
+  void add_stream(const std::filesystem::path& path, const std::function<void(const Sink&)>& write);
   void commit();
 
  private:

@@ -147,7 +147,7 @@ int cmd_clean(const CleanFlags& c, const CsvFlags& f) {
   o.high_percentile = c.clip_high;
   o.z = c.z;
   data::CleanReport rep;
-  data::Table out = data::clean(t, o, rep);
+  data::Table out = data::clean(std::move(t), o, rep);
   json rj = rep.json();
   if (c.normalize != "none") {
     std::vector<std::string> skip;
@@ -156,7 +156,8 @@ int cmd_clean(const CleanFlags& c, const CsvFlags& f) {
     rj["normalization"] = data::normalize_table(out, c.normalize, skip).json();
   }
   AtomicOutputs outs;
-  outs.add(c.out, data::write_csv(out, f.options().delimiter ? f.options().delimiter : ','));
+  const char delim = f.options().delimiter ? f.options().delimiter : ',';
+  outs.add_stream(c.out, [&](const Sink& sink) { data::write_csv(out, sink, delim); });
   if (!c.report.empty()) outs.add(c.report, rj.dump(2) + "\n");
   outs.commit();
   if (c.json)
@@ -189,7 +190,9 @@ int cmd_merge(const MergeFlags& m, const CsvFlags& f) {
   for (const auto& in : m.inputs) tables.push_back({fs::path(in).stem().string(), read_table(in, f)});
   data::MergeReport rep;
   data::Table t = data::merge(std::move(tables), o, rep);
-  write_file_atomic(m.out, data::write_csv(t));
+  AtomicOutputs outs;
+  outs.add_stream(m.out, [&](const Sink& sink) { data::write_csv(t, sink); });
+  outs.commit();
   if (m.json)
     std::cout << rep.json().dump(2) << "\n";
   else
@@ -244,7 +247,8 @@ int cmd_split(const SplitFlags& s, const CsvFlags& f) {
     for (std::size_t r = 0; r < t.rows(); ++r)
       if (part[r] == k) rows.push_back(r);
     fs::path p = fs::path(s.out_dir) / fmt::format("{}.csv", data::kPartNames[k]);
-    outs.add(p, data::write_csv(data::take_rows(t, rows)));
+    data::Table part_table = data::take_rows(t, rows);
+    outs.add_stream(p, [&](const Sink& sink) { data::write_csv(part_table, sink); });
     j[data::kPartNames[k]] = {{"file", p.string()}, {"rows", rows.size()}};
     text += fmt::format("{:<11} {:>8} rows -> {}\n", data::kPartNames[k], rows.size(), p.string());
   }

@@ -52,27 +52,39 @@ fs::path temp_name_for(const fs::path& path) {
   return tmp;
 }
 
-void write_raw(const fs::path& path, std::string_view data) {
+// Creates `path`, hands `write` a sink appending to it, and closes it; on any error the
+// file is removed and a Failure raised.
+void write_raw_stream(const fs::path& path, const std::function<void(const Sink&)>& write) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) failure("{}: cannot create: {}", path.string(), std::strerror(errno));
-  const char* p = data.data();
-  size_t left = data.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
-      ::close(fd);
-      ::unlink(path.c_str());
-      failure("{}: write error: {}", path.string(), std::strerror(e));
+  Sink sink = [&](std::string_view data) {
+    const char* p = data.data();
+    size_t left = data.size();
+    while (left > 0) {
+      ssize_t n = ::write(fd, p, left);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        failure("{}: write error: {}", path.string(), std::strerror(errno));
+      }
+      p += n;
+      left -= static_cast<size_t>(n);
     }
-    p += n;
-    left -= static_cast<size_t>(n);
+  };
+  try {
+    write(sink);
+  } catch (...) {
+    ::close(fd);
+    ::unlink(path.c_str());
+    throw;
   }
   if (::close(fd) != 0) {
     ::unlink(path.c_str());
     failure("{}: close error: {}", path.string(), std::strerror(errno));
   }
+}
+
+void write_raw(const fs::path& path, std::string_view data) {
+  write_raw_stream(path, [&](const Sink& sink) { sink(data); });
 }
 
 }  // namespace
@@ -99,6 +111,14 @@ void AtomicOutputs::add(const fs::path& path, std::string_view data) {
   fs::path tmp = temp_name_for(path);
   pending_.push_back({tmp, path});
   write_raw(tmp, data);
+}
+
+void AtomicOutputs::add_stream(const fs::path& path,
+                               const std::function<void(const Sink&)>& write) {
+  if (path.has_parent_path()) fs::create_directories(path.parent_path());
+  fs::path tmp = temp_name_for(path);
+  pending_.push_back({tmp, path});
+  write_raw_stream(tmp, write);
 }
 
 void AtomicOutputs::commit() {

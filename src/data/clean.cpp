@@ -160,10 +160,9 @@ std::vector<std::pair<std::size_t, std::size_t>> group_runs(const Table& t, int 
 
 }  // namespace
 
-Table clean(const Table& in, const CleanOptions& opt, CleanReport& rep) {
+Table clean(Table t, const CleanOptions& opt, CleanReport& rep) {
   rep = CleanReport{};
-  rep.rows_in = in.rows();
-  Table t = in;
+  rep.rows_in = t.rows();
   const int group_col = opt.group_column.empty() ? -1 : t.index_of(opt.group_column);
   for (const auto& [name, rule] : opt.missing) t.index_of(name);  // names must exist
   for (const auto& name : opt.outlier_columns) t.index_of(name);
@@ -196,10 +195,17 @@ Table clean(const Table& in, const CleanOptions& opt, CleanReport& rep) {
     auto keep = kept_rows(no_time);
     rep.missing_time_dropped = t.rows() - keep.size();
     if (rep.missing_time_dropped) t = take_rows(t, keep);
-    auto order = order_by_group_time(t, group_col, t.time_column);
+    // Most files are already in order: check that before sorting.
+    const auto& tk = t.columns[t.time_column].values;  // t may have been replaced above
     bool sorted = true;
-    for (std::size_t i = 0; i < order.size() && sorted; ++i) sorted = order[i] == i;
-    if (!sorted) t = take_rows(t, order);
+    for (std::size_t r = 1; r < t.rows() && sorted; ++r) {
+      double ga = group_col >= 0 ? t.columns[group_col].values[r - 1] : 0.0;
+      double gb = group_col >= 0 ? t.columns[group_col].values[r] : 0.0;
+      if (std::isnan(ga) || std::isnan(gb)) sorted = false;
+      else if (ga != gb) sorted = ga < gb;
+      else sorted = tk[r - 1] <= tk[r];
+    }
+    if (!sorted) t = take_rows(t, order_by_group_time(t, group_col, t.time_column));
   } else if (group_col >= 0) {
     auto order = order_by_group_time(t, group_col, -1);
     t = take_rows(t, order);

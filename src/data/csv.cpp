@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include "tinyml/error.hpp"
@@ -322,7 +323,19 @@ Table parse_csv(std::string_view text, std::string_view name, const CsvOptions& 
     input_error("{}:{}: the file has a header row but no data rows", name, header_line);
 
   std::unordered_set<std::string_view> missing_set(opt.missing.begin(), opt.missing.end());
-  auto is_missing = [&](std::string_view f) { return missing_set.count(f) != 0; };
+  // Cells that start like a number skip the marker lookup, unless a marker itself does.
+  bool numeric_markers = false;
+  for (const auto& m : opt.missing)
+    if (!m.empty() && (std::isdigit(static_cast<unsigned char>(m[0])) || m[0] == '-' ||
+                       m[0] == '+' || m[0] == '.'))
+      numeric_markers = true;
+  auto is_missing = [&](std::string_view f) {
+    if (!numeric_markers && !f.empty()) {
+      char c0 = f[0];
+      if ((c0 >= '0' && c0 <= '9') || c0 == '-' || c0 == '.') return false;
+    }
+    return missing_set.count(f) != 0;
+  };
   auto is_sentinel = [&](double v) {
     for (double s : opt.sentinels)
       if (v == s) return true;
@@ -405,13 +418,15 @@ Table parse_csv(std::string_view text, std::string_view name, const CsvOptions& 
     }
   }
 
+  // Records are at most the lines left (quoted line breaks only make fewer).
+  const auto expected_rows = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
   t.columns.resize(ncol);
   for (std::size_t c = 0; c < ncol; ++c) {
     t.columns[c].name = names[c];
     t.columns[c].type = plan[c].type;
     t.columns[c].time_format = plan[c].tf;
     if (plan[c].tf == TimeFormat::Index) t.columns[c].index_period_s = opt.index_period_s;
-    t.columns[c].values.reserve(text.size() / (ncol * 6 + 1) + head.size());
+    t.columns[c].values.reserve(expected_rows);
   }
   t.time_column = time_col;
 
@@ -494,7 +509,6 @@ Table parse_csv(std::string_view text, std::string_view name, const CsvOptions& 
     const auto& f = tok.fields();
     for (std::size_t c = 0; c < ncol; ++c) convert(c, f[c], tok.record_line());
   }
-  for (auto& c : t.columns) c.values.shrink_to_fit();
   return t;
 }
 
@@ -504,7 +518,7 @@ Table read_csv(const std::filesystem::path& path, const CsvOptions& opt) {
 }
 
 namespace {
-void append_field(fmt::memory_buffer& out, std::string_view s, char delim) {
+void append_field(std::string& out, std::string_view s, char delim) {
   bool quote = s.find_first_of("\"\r\n") != std::string_view::npos ||
                s.find(delim) != std::string_view::npos ||
                (!s.empty() && (s.front() == ' ' || s.back() == ' '));
@@ -521,41 +535,52 @@ void append_field(fmt::memory_buffer& out, std::string_view s, char delim) {
 }
 }  // namespace
 
-std::string write_csv(const Table& t, char delim) {
-  fmt::memory_buffer out;
+void write_csv(const Table& t, const Sink& sink, char delim) {
+  constexpr std::size_t kChunk = 1 << 20;
+  std::string out;
+  out.reserve(kChunk + 4096);
   for (std::size_t c = 0; c < t.columns.size(); ++c) {
     if (c) out.push_back(delim);
     append_field(out, t.columns[c].name, delim);
   }
   out.push_back('\n');
+  char buf[64];
   const std::size_t n = t.rows();
   for (std::size_t r = 0; r < n; ++r) {
     for (std::size_t c = 0; c < t.columns.size(); ++c) {
       if (c) out.push_back(delim);
       const Column& col = t.columns[c];
-      double v = col.values[r];
+      const double v = col.values[r];
       if (std::isnan(v)) continue;
-      switch (col.type) {
-        case ColumnType::Number:
-          if (v == std::floor(v) && std::fabs(v) < 1e15)
-            fmt::format_to(std::back_inserter(out), "{}", static_cast<long long>(v));
-          else
-            fmt::format_to(std::back_inserter(out), "{}", v);
-          break;
-        case ColumnType::Integer:
-          fmt::format_to(std::back_inserter(out), "{}", static_cast<long long>(v));
-          break;
-        case ColumnType::Categorical:
-          append_field(out, col.categories[static_cast<std::size_t>(v)], delim);
-          break;
-        case ColumnType::Timestamp:
-          append_field(out, col.text(r), delim);
-          break;
+      const bool plain_number =
+          col.type == ColumnType::Number || col.type == ColumnType::Integer ||
+          (col.type == ColumnType::Timestamp && col.time_format == TimeFormat::EpochSeconds);
+      if (plain_number) {
+        char* e;
+        if (col.type == ColumnType::Integer || (v == std::floor(v) && std::fabs(v) < 1e15))
+          e = fmt::format_to(buf, FMT_COMPILE("{}"), static_cast<long long>(v));
+        else
+          e = fmt::format_to(buf, FMT_COMPILE("{}"), v);
+        out.append(buf, e);
+      } else if (col.type == ColumnType::Categorical) {
+        append_field(out, col.categories[static_cast<std::size_t>(v)], delim);
+      } else {
+        append_field(out, cell_text(col, v), delim);
       }
     }
     out.push_back('\n');
+    if (out.size() >= kChunk) {
+      sink(out);
+      out.clear();
+    }
   }
-  return fmt::to_string(out);
+  if (!out.empty()) sink(out);
+}
+
+std::string write_csv(const Table& t, char delim) {
+  std::string all;
+  write_csv(t, [&](std::string_view piece) { all.append(piece); }, delim);
+  return all;
 }
 
 }  // namespace tinyml::data

@@ -52,7 +52,8 @@ int build(const Project& p, const BuildOptions& opt, std::ostream& os) {
   AtomicOutputs outs;
   for (std::size_t k = 0; k < 3; ++k)
     outs.add(dir / fmt::format("{}.tds", data::kPartNames[k]), data::serialize(r.parts[k]));
-  if (r.cleaned.rows() > 0) outs.add(dir / "cleaned.csv", data::write_csv(r.cleaned));
+  if (r.cleaned.rows() > 0)
+    outs.add_stream(dir / "cleaned.csv", [&](const Sink& sink) { data::write_csv(r.cleaned, sink); });
   outs.add(dir / "normalization.json", r.parts[0].norm.json().dump(2) + "\n");
   outs.add(dir / "report.txt", r.report);
   outs.add(dir / "report.json", r.report_json.dump(2) + "\n");

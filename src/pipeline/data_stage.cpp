@@ -105,7 +105,7 @@ DataStageResult run_data_stage(const Project& p) {
     }
     if (p.clean_enabled) {
       data::CleanReport crep;
-      t = data::clean(t, p.clean, crep);
+      t = data::clean(std::move(t), p.clean, crep);
       fmt::format_to(out, "cleaning:\n");
       std::string ct = crep.text();
       for (std::size_t a = 0, b; a < ct.size(); a = b + 1) {

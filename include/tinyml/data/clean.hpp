@@ -75,7 +75,8 @@ struct CleanReport {
   nlohmann::json json() const;
 };
 
-Table clean(const Table& in, const CleanOptions& opt, CleanReport& report);
+// Takes the table by value: move it in to avoid a copy.
+Table clean(Table t, const CleanOptions& opt, CleanReport& report);
 
 // Linear-interpolated percentile (0..100) of the non-missing values, as numpy's default.
 double percentile(std::vector<double> values, double p);

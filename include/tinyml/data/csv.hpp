@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "tinyml/data/table.hpp"
+#include "tinyml/io.hpp"
 
 namespace tinyml::data {
 
@@ -39,7 +40,9 @@ inline constexpr std::size_t kMaxCsvFieldBytes = 1 << 20;
 Table parse_csv(std::string_view text, std::string_view name, const CsvOptions& opt = {});
 Table read_csv(const std::filesystem::path& path, const CsvOptions& opt = {});
 
-// Writes a table as CSV (header row, LF line ends, quoting only where needed).
+// Writes a table as CSV (header row, LF line ends, quoting only where needed), in pieces
+// of about 1 MiB to `sink`; the second form returns the whole text.
+void write_csv(const Table& t, const Sink& sink, char delimiter = ',');
 std::string write_csv(const Table& t, char delimiter = ',');
 
 // Returns the byte offset of the first invalid UTF-8 sequence, or npos when valid.
