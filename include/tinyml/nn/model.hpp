@@ -1,0 +1,62 @@
+// A model is a chain of layers; an Add layer also takes the output of an earlier layer
+// (residual blocks). Losses and optimizers for training it.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tinyml/nn/layers.hpp"
+
+namespace tinyml::nn {
+
+class Model {
+ public:
+  Shape input_shape;
+  std::vector<std::unique_ptr<Layer>> layers;
+
+  // Checks every layer's shapes and creates the parameters (seeded, deterministic).
+  void build(const Shape& input, std::uint64_t seed);
+  // Runs the layers, keeping every activation for backward(); returns the output.
+  const Tensor& forward(const Tensor& x, bool training);
+  // Back-propagates the gradient of the loss with respect to the output; parameter
+  // gradients accumulate (call zero_grad() between steps). Returns d loss / d input.
+  const Tensor& backward(const Tensor& dy);
+  std::vector<Param*> params();
+  void zero_grad();
+  std::size_t parameter_count();
+  std::uint64_t macs() const;
+  Shape output_shape() const { return layers.empty() ? input_shape : layers.back()->out_shape; }
+  std::string summary();
+
+ private:
+  std::vector<Tensor> acts_, grads_;
+};
+
+// Mean softmax cross-entropy over the batch, from logits. Class weights scale each
+// sample's loss (the mean is taken over the weights); label smoothing s mixes the one-hot
+// target with the uniform distribution: (1 - s) * onehot + s / K. Writes d loss / d logits.
+float softmax_cross_entropy(const Tensor& logits, const std::vector<std::int32_t>& labels,
+                            const std::vector<float>& class_weights, float smoothing, Tensor& dlogits);
+
+// Mean squared error over every value; writes d loss / d pred.
+float mean_squared_error(const Tensor& pred, const std::vector<float>& target, Tensor& dpred);
+
+struct OptimizerConfig {
+  std::string kind = "adam";  // sgd | adam | adamw
+  float lr = 1e-3f, momentum = 0.9f, beta1 = 0.9f, beta2 = 0.999f, eps = 1e-7f;
+  float weight_decay = 0.0f;  // sgd and adam: L2 added to the gradient; adamw: decoupled
+};
+
+class Optimizer {
+ public:
+  explicit Optimizer(OptimizerConfig c) : c_(std::move(c)) {}
+  void step(const std::vector<Param*>& params, float lr);
+
+ private:
+  OptimizerConfig c_;
+  std::vector<std::vector<float>> m_, v_;
+  long t_ = 0;
+};
+
+}  // namespace tinyml::nn
