@@ -1,4 +1,5 @@
 #include "tinyml/data/csv.hpp"
+#include "tinyml/data/sources.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -513,7 +514,7 @@ Table parse_csv(std::string_view text, std::string_view name, const CsvOptions& 
 }
 
 Table read_csv(const std::filesystem::path& path, const CsvOptions& opt) {
-  std::string text = read_file(path);
+  std::string text = read_maybe_gzip(path);
   return parse_csv(text, path.string(), opt);
 }
 
