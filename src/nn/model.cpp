@@ -17,6 +17,11 @@ void Model::build(const Shape& input, std::uint64_t seed) {
   for (std::size_t i = 0; i < layers.size(); ++i) {
     Layer& l = *layers[i];
     try {
+      if (l.input_from != Layer::kPrevious) {
+        if (l.input_from < -1 || l.input_from >= static_cast<int>(i))
+          input_error("its input must be an earlier layer");
+        s = l.input_from < 0 ? input : outs[static_cast<std::size_t>(l.input_from)];
+      }
       if (auto* add = dynamic_cast<Add*>(&l)) {
         if (add->from < -1 || add->from >= static_cast<int>(i))
           input_error("add: 'from' must name an earlier layer (0..{}) or -1 for the input", static_cast<int>(i) - 1);
@@ -41,7 +46,7 @@ const Tensor& Model::forward(const Tensor& x, bool training) {
   acts_[0] = x;
   for (std::size_t i = 0; i < layers.size(); ++i) {
     if (auto* add = dynamic_cast<Add*>(layers[i].get())) add->other = &acts_[static_cast<std::size_t>(add->from + 1)];
-    layers[i]->forward(acts_[i], acts_[i + 1], training);
+    layers[i]->forward(acts_[source(i)], acts_[i + 1], training);
   }
   return acts_.back();
 }
@@ -53,7 +58,10 @@ const Tensor& Model::backward(const Tensor& dy) {
   grads_[L] = dy;
   for (std::size_t i = L; i-- > 0;) {
     Tensor dx;
-    layers[i]->backward(acts_[i], acts_[i + 1], grads_[i + 1], dx);
+    if (grads_[i + 1].v.empty()) {  // an output nobody read (cannot happen for the last layer)
+      grads_[i + 1].resize(acts_[i + 1].n, acts_[i + 1].shape);
+    }
+    layers[i]->backward(acts_[source(i)], acts_[i + 1], grads_[i + 1], dx);
     auto accumulate = [](Tensor& into, const Tensor& g) {
       if (into.v.empty()) {
         into = g;
@@ -61,11 +69,16 @@ const Tensor& Model::backward(const Tensor& dy) {
         for (std::size_t k = 0; k < g.v.size(); ++k) into.v[k] += g.v[k];
       }
     };
-    accumulate(grads_[i], dx);
+    accumulate(grads_[source(i)], dx);
     if (auto* add = dynamic_cast<Add*>(layers[i].get()))
       accumulate(grads_[static_cast<std::size_t>(add->from + 1)], add->d_other);
   }
   return grads_[0];
+}
+
+std::size_t Model::source(std::size_t i) const {
+  int f = layers[i]->input_from;
+  return f == Layer::kPrevious ? i : static_cast<std::size_t>(f + 1);
 }
 
 std::vector<Param*> Model::params() {

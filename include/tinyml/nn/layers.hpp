@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "tinyml/data/split.hpp"  // Rng
 
 namespace tinyml::nn {
@@ -50,6 +52,11 @@ class Layer {
   virtual std::uint64_t macs() const { return 0; }  // multiply-accumulates per sample
   virtual std::string describe() const { return kind(); }
   Shape in_shape, out_shape;
+  // Which output feeds this layer: kPrevious, -1 for the model input, or the index of an
+  // earlier layer (projection shortcuts of residual blocks).
+  static constexpr int kPrevious = -2;
+  int input_from = kPrevious;
+  nlohmann::json spec;  // the declaration it was made from (saved in model files)
 };
 
 // Dense: y = W x + b over the flattened input; W is [units][inputs].

@@ -30,6 +30,7 @@ class Model {
   std::string summary();
 
  private:
+  std::size_t source(std::size_t i) const;  // index into acts_ of layer i's input
   std::vector<Tensor> acts_, grads_;
 };
 
