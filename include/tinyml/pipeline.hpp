@@ -11,6 +11,8 @@
 
 #include "tinyml/data/dataset.hpp"
 #include "tinyml/data/table.hpp"
+#include "tinyml/eval/metrics.hpp"
+#include "tinyml/nn/model_file.hpp"
 #include "tinyml/project.hpp"
 
 namespace tinyml {
@@ -27,9 +29,23 @@ struct DataStageResult {
 
 DataStageResult run_data_stage(const Project& p);
 
+struct TrainStageResult {
+  nn::ModelFile model;
+  nn::TrainResult result;
+  eval::Evaluation validation, test;
+  std::string report;
+  nlohmann::json report_json;
+};
+
+// Trains the project's [model] on the datasets in `data_dir`; progress goes to `os` (a
+// progress bar when `tty`, one line per epoch otherwise).
+TrainStageResult run_train_stage(const Project& p, const std::filesystem::path& data_dir, std::ostream& os,
+                                 bool tty);
+
 struct BuildOptions {
   bool force = false;  // run every stage even when its inputs are unchanged
   bool json = false;   // print the reports as one JSON document
+  bool progress = false;  // draw progress bars (a terminal)
 };
 
 // Returns the process exit status. Progress and reports go to `out`.

@@ -11,6 +11,7 @@
 #include "tinyml/data/merge.hpp"
 #include "tinyml/data/split.hpp"
 #include "tinyml/data/window.hpp"
+#include "tinyml/nn/train.hpp"
 
 namespace tinyml {
 
@@ -34,9 +35,15 @@ struct Project {
   data::WindowOptions window;
   std::string normalize = "none";
   data::SplitOptions split;
-  // The data-stage configuration in a canonical form (no comments, no layout), hashed with
-  // the source files to decide whether the stage must run again.
-  std::string data_config;
+  // [model] and [train]: the neural network and how to train it.
+  bool model_enabled = false;
+  std::string model_preset;        // or explicit layers
+  double model_width = 1.0;
+  nlohmann::json model_layers;     // explicit layer list (JSON objects), when given
+  nn::TrainConfig train;
+  // Each stage's configuration in a canonical form (no comments, no layout), hashed with
+  // its inputs to decide whether the stage must run again.
+  std::string data_config, train_config;
 };
 
 Project parse_project(std::string_view text, const std::filesystem::path& file);

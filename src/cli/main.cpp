@@ -1,5 +1,6 @@
 // The tinyml command line: a thin layer over the stage libraries.
 #include <filesystem>
+#include <unistd.h>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -395,6 +396,7 @@ int main(int argc, char** argv) {
     if (*build_cmd) {
       Project p = load_project(project_file);
       if (!build_dir.empty()) p.build_dir = build_dir;
+      bopt.progress = ::isatty(STDOUT_FILENO) != 0;
       return build(p, bopt, std::cout);
     }
   } catch (const InputError& e) {

@@ -1,4 +1,5 @@
 #include <filesystem>
+#include <sstream>
 
 #include <fmt/format.h>
 #include <fmt/ostream.h>
@@ -25,7 +26,66 @@ std::string data_stage_hash(const Project& p) {
   return hex64(h);
 }
 
+int data_stage(const Project& p, const BuildOptions& opt, std::ostream& os, json& all);
+
+namespace {
+
+// Prints a stage's report with the stage's tag before every line.
+void print_tagged(std::ostream& os, const std::string& tag, const std::string& text) {
+  for (std::size_t a = 0, b; a < text.size(); a = b + 1) {
+    b = text.find('\n', a);
+    if (b == std::string::npos) b = text.size();
+    fmt::print(os, "[{}] {}\n", tag, text.substr(a, b - a));
+  }
+}
+
+int train_stage(const Project& p, const std::string& data_hash, const BuildOptions& opt, std::ostream& os,
+                json& all) {
+  const fs::path dir = p.build_dir / "train";
+  const fs::path stamp = dir / ".inputs-hash";
+  const std::string hash = hex64(hash64(p.train_config, hash64(data_hash)));
+  if (!opt.force && fs::exists(stamp) && fs::exists(dir / "model.tmm") && fs::exists(dir / "report.json") &&
+      read_file(stamp) == hash) {
+    all["train"] = json::parse(read_file(dir / "report.json"));
+    all["train"]["up_to_date"] = true;
+    if (!opt.json) fmt::print(os, "[train] up to date (inputs unchanged, hash {}); nothing to do\n", hash);
+    return 0;
+  }
+  if (!opt.json) fmt::print(os, "[train] training on {}\n", (p.build_dir / "data").string());
+  std::ostringstream quiet;
+  TrainStageResult r = run_train_stage(p, p.build_dir / "data", opt.json ? quiet : os, opt.progress && !opt.json);
+  r.report_json["inputs_hash"] = hash;
+  r.report_json["up_to_date"] = false;
+  AtomicOutputs outs;
+  outs.add(dir / "model.tmm", nn::serialize(r.model));
+  outs.add(dir / "report.txt", r.report);
+  outs.add(dir / "report.json", r.report_json.dump(2) + "\n");
+  outs.commit();
+  write_file_atomic(stamp, hash);
+  all["train"] = r.report_json;
+  if (!opt.json) {
+    print_tagged(os, "train", r.report);
+    fmt::print(os, "[train] wrote model.tmm and report.txt/.json to {}\n", dir.string());
+  }
+  return 0;
+}
+
+}  // namespace
+
 int build(const Project& p, const BuildOptions& opt, std::ostream& os) {
+  json all;
+  std::ostringstream data_out;
+  int rc = data_stage(p, opt, opt.json ? data_out : os, all);
+  if (rc != 0 || !p.model_enabled) {
+    if (opt.json) os << all.dump(2) << "\n";
+    return rc;
+  }
+  rc = train_stage(p, data_stage_hash(p), opt, os, all);
+  if (opt.json) os << all.dump(2) << "\n";
+  return rc;
+}
+
+int data_stage(const Project& p, const BuildOptions& opt, std::ostream& os, json& all) {
   const fs::path dir = p.build_dir / "data";
   const fs::path stamp = dir / ".inputs-hash";
   const std::string hash = data_stage_hash(p);
@@ -33,11 +93,9 @@ int build(const Project& p, const BuildOptions& opt, std::ostream& os) {
   bool fresh = !opt.force && fs::exists(stamp);
   for (const char* o : outputs) fresh = fresh && fs::exists(dir / o);
   if (fresh && read_file(stamp) == hash) {
-    if (opt.json) {
-      json j = json::parse(read_file(dir / "report.json"));
-      j["up_to_date"] = true;
-      os << j.dump(2) << "\n";
-    } else {
+    all["data"] = json::parse(read_file(dir / "report.json"));
+    all["data"]["up_to_date"] = true;
+    if (!opt.json) {
       fmt::print(os, "[data] up to date (inputs unchanged, hash {}); nothing to do\n", hash);
       fmt::print(os, "[data] outputs in {}\n", dir.string());
     }
@@ -60,14 +118,9 @@ int build(const Project& p, const BuildOptions& opt, std::ostream& os) {
   outs.commit();
   write_file_atomic(stamp, hash);
 
-  if (opt.json) {
-    os << r.report_json.dump(2) << "\n";
-  } else {
-    std::string rep = r.report;
-    for (std::size_t a = 0, b; a < rep.size(); a = b + 1) {
-      b = rep.find('\n', a);
-      fmt::print(os, "[data] {}\n", rep.substr(a, b - a));
-    }
+  all["data"] = r.report_json;
+  if (!opt.json) {
+    print_tagged(os, "data", r.report);
     fmt::print(os, "[data] wrote train.tds, validation.tds, test.tds, {}normalization.json and report.txt/.json to {}\n",
                r.cleaned.rows() > 0 ? "cleaned.csv, " : "", dir.string());
   }

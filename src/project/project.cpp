@@ -172,6 +172,25 @@ class Section {
   const std::string& file_;
 };
 
+// TOML values as JSON (layer declarations are kept and saved as JSON).
+nlohmann::json to_json(const toml::node& n) {
+  if (auto t = n.as_table()) {
+    nlohmann::json j = nlohmann::json::object();
+    for (auto&& [k, v] : *t) j[std::string(k.str())] = to_json(v);
+    return j;
+  }
+  if (auto a = n.as_array()) {
+    nlohmann::json j = nlohmann::json::array();
+    for (auto&& e : *a) j.push_back(to_json(e));
+    return j;
+  }
+  if (auto v = n.as_string()) return std::string(v->get());
+  if (auto v = n.as_integer()) return v->get();
+  if (auto v = n.as_floating_point()) return v->get();
+  if (auto v = n.as_boolean()) return v->get();
+  return nullptr;
+}
+
 data::ColumnType parse_column_type(std::string_view s) {
   for (auto t : {data::ColumnType::Number, data::ColumnType::Integer, data::ColumnType::Categorical,
                  data::ColumnType::Timestamp})
@@ -255,7 +274,8 @@ Project parse_project(std::string_view text, const fs::path& file) {
                 e.description());
   }
   Section top(root, "", fname,
-              {"project", "sources", "merge", "data", "clean", "window", "normalize", "split"});
+              {"project", "sources", "merge", "data", "clean", "window", "normalize", "split", "model",
+               "train"});
   Project p;
   p.file = file;
   p.dir = file.has_parent_path() ? file.parent_path() : fs::path(".");
@@ -383,11 +403,69 @@ Project parse_project(std::string_view text, const fs::path& file) {
       s.fail("method", "a group split needs data.group (the column naming the device or session)");
   }
 
-  // Canonical text of the data-stage configuration (sources resolved to absolute paths).
-  toml::table canon = root;
-  std::ostringstream os;
-  os << canon;
+  if (const toml::table* t = top.table("model")) {
+    p.model_enabled = true;
+    Section s(*t, "model", fname, {"preset", "width", "layers"});
+    p.model_preset = s.str("preset").value_or("");
+    if (auto w = s.number("width", 0.01, 100)) p.model_width = *w;
+    if (s.has("layers")) {
+      const toml::node* n = s.node("layers");
+      if (!n->is_array()) s.fail("layers", "must be an array of tables, e.g. [{ type = \"dense\", units = 16 }]");
+      p.model_layers = to_json(*n);
+      if (!p.model_preset.empty()) s.fail("layers", "give either preset or layers, not both");
+    } else if (p.model_preset.empty()) {
+      s.fail("preset", "[model] needs a preset (mlp, cnn1d, cnn2d, ds-cnn, resnet8) or a layers list");
+    }
+  }
+  if (const toml::table* t = top.table("train")) {
+    Section s(*t, "train", fname,
+              {"epochs", "batch_size", "seed", "optimizer", "lr", "momentum", "weight_decay", "schedule",
+               "step_every", "step_gamma", "warmup_epochs", "patience", "keep_best", "class_weights",
+               "label_smoothing", "augment_shift", "augment_scale", "augment_noise"});
+    nn::TrainConfig& c = p.train;
+    if (auto v = s.integer("epochs", 1, 100000)) c.epochs = static_cast<int>(*v);
+    if (auto v = s.integer("batch_size", 1, 1000000)) c.batch_size = static_cast<int>(*v);
+    if (auto v = s.integer("seed", 0, INT64_MAX)) c.seed = static_cast<std::uint64_t>(*v);
+    if (auto v = s.str("optimizer")) {
+      if (*v != "sgd" && *v != "adam" && *v != "adamw")
+        s.fail("optimizer", fmt::format("'{}' is not valid: expected sgd, adam or adamw", *v));
+      c.optimizer.kind = *v;
+    }
+    if (auto v = s.number("lr", 1e-9, 10)) c.optimizer.lr = static_cast<float>(*v);
+    if (auto v = s.number("momentum", 0, 0.9999)) c.optimizer.momentum = static_cast<float>(*v);
+    if (auto v = s.number("weight_decay", 0, 1)) c.optimizer.weight_decay = static_cast<float>(*v);
+    if (auto v = s.str("schedule")) {
+      if (*v != "constant" && *v != "step" && *v != "cosine")
+        s.fail("schedule", fmt::format("'{}' is not valid: expected constant, step or cosine", *v));
+      c.schedule = *v;
+    }
+    if (auto v = s.integer("step_every", 1, 100000)) c.step_every = static_cast<int>(*v);
+    if (auto v = s.number("step_gamma", 1e-6, 1)) c.step_gamma = static_cast<float>(*v);
+    if (auto v = s.integer("warmup_epochs", 0, 100000)) c.warmup_epochs = static_cast<int>(*v);
+    if (auto v = s.integer("patience", 0, 100000)) c.patience = static_cast<int>(*v);
+    if (auto v = s.boolean("keep_best")) c.keep_best = *v;
+    if (auto v = s.str("class_weights")) {
+      if (*v != "none" && *v != "balanced")
+        s.fail("class_weights", fmt::format("'{}' is not valid: expected none or balanced", *v));
+      c.class_weights = *v;
+    }
+    if (auto v = s.number("label_smoothing", 0, 0.5)) c.label_smoothing = static_cast<float>(*v);
+    if (auto v = s.integer("augment_shift", 0, 100000)) c.augment_shift = static_cast<int>(*v);
+    if (auto v = s.number("augment_scale", 0, 1)) c.augment_scale = static_cast<float>(*v);
+    if (auto v = s.number("augment_noise", 0, 100)) c.augment_noise = static_cast<float>(*v);
+  }
+
+  // Canonical text of each stage's configuration.
+  toml::table data_part = root, train_part;
+  data_part.erase("model");
+  data_part.erase("train");
+  if (root.contains("model")) train_part.insert("model", *root.get("model"));
+  if (root.contains("train")) train_part.insert("train", *root.get("train"));
+  std::ostringstream os, ts;
+  os << data_part;
+  ts << train_part;
   p.data_config = os.str();
+  p.train_config = ts.str();
   return p;
 }
 

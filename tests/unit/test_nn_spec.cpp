@@ -1,3 +1,5 @@
+#include <cstring>
+
 #include <gtest/gtest.h>
 
 #include "tinyml/error.hpp"
@@ -67,4 +69,55 @@ TEST(NnSpec, DeclarationsThatCannotWorkNameTheLayerAndReason) {
             "model: layer 1 (conv2d): input shape [8, 2] does not fit: expected [height, width, channels]");
   EXPECT_EQ(error_of(json::parse(R"([{"type": "dense", "units": 3}, {"type": "add", "from": 0}])"), {4}),
             "model: layer 2 (add): the shapes differ: [4] from layer -1 and [3] from the previous layer");
+}
+
+#include "tinyml/io.hpp"
+#include "tinyml/nn/model_file.hpp"
+
+TEST(NnModelFile, SaveLoadRoundTripExactly) {
+  ModelFile f;
+  f.layers = preset_layers("resnet8", {8, 8, 3}, 3, 0.25);
+  f.model = make_model(f.layers, {8, 8, 3}, 5);
+  f.classes = {"a", "b", "c"};
+  f.normalization.method = "zscore";
+  f.normalization.features = {"x"};
+  f.normalization.offset = {1.5};
+  f.normalization.scale = {2};
+  // Make BatchNorm statistics non-trivial.
+  Tensor x;
+  x.resize(4, {8, 8, 3});
+  for (std::size_t i = 0; i < x.v.size(); ++i) x.v[i] = static_cast<float>(i % 11) * 0.3f;
+  f.model.forward(x, true);
+  std::string bytes = serialize(f);
+  ModelFile g = deserialize_model(bytes, "m.tmm");
+  EXPECT_EQ(g.classes, f.classes);
+  EXPECT_EQ(g.normalization.offset, f.normalization.offset);
+  EXPECT_EQ(serialize(g), bytes);
+  EXPECT_EQ(g.model.forward(x, false).v, f.model.forward(x, false).v);
+}
+
+TEST(NnModelFile, TruncatedCorruptedNewerRefused) {
+  ModelFile f;
+  f.layers = preset_layers("mlp", {4}, 2);
+  f.model = make_model(f.layers, {4}, 5);
+  f.classes = {"a", "b"};
+  std::string b = serialize(f);
+  auto err = [](std::string_view bytes) {
+    try {
+      deserialize_model(bytes, "m.tmm");
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(err(b.substr(0, b.size() - 10)).find("checksum mismatch"), std::string::npos);
+  std::string c = b;
+  c[c.size() - 40] ^= 1;
+  EXPECT_NE(err(c).find("checksum mismatch"), std::string::npos);
+  std::string v = b;
+  v[8] = 2;
+  std::uint32_t crc = crc32(std::string_view(v).substr(0, v.size() - 4));
+  std::memcpy(v.data() + v.size() - 4, &crc, 4);
+  EXPECT_NE(err(v).find("version 2 is newer"), std::string::npos);
+  EXPECT_NE(err("TMLDATA\0xxxxxxxxxxxxxxxxxx").find("bad magic"), std::string::npos);
 }
