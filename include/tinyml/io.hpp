@@ -52,4 +52,18 @@ inline std::uint32_t crc32(std::string_view s, std::uint32_t crc = 0) {
   return crc32({reinterpret_cast<const std::uint8_t*>(s.data()), s.size()}, crc);
 }
 
+// The framing shared by tinyml's binary files (datasets, models):
+//   8-byte magic, u32 format version, u32 header length, header, body, u32 CRC-32.
+struct Container {
+  std::uint32_t version = 0;
+  std::string_view header, body;
+};
+// Starts a container: magic, version and header; append the body, then seal it.
+std::string begin_container(const char (&magic)[9], std::uint32_t version, std::string_view header);
+void seal_container(std::string& bytes);  // appends the CRC-32
+// Checks magic, version (refusing newer ones), CRC and lengths; `what` names the kind of
+// file in messages ("dataset", "model").
+Container open_container(std::string_view bytes, const char (&magic)[9], std::uint32_t max_version,
+                         std::string_view name, std::string_view what);
+
 }  // namespace tinyml

@@ -130,6 +130,42 @@ void AtomicOutputs::commit() {
   pending_.clear();
 }
 
+std::string begin_container(const char (&magic)[9], std::uint32_t version, std::string_view header) {
+  std::string out(magic, 8);
+  auto put32 = [&](std::uint32_t v) { out.append(reinterpret_cast<const char*>(&v), 4); };
+  put32(version);
+  put32(static_cast<std::uint32_t>(header.size()));
+  out += header;
+  return out;
+}
+
+void seal_container(std::string& bytes) {
+  std::uint32_t c = crc32(bytes);
+  bytes.append(reinterpret_cast<const char*>(&c), 4);
+}
+
+Container open_container(std::string_view b, const char (&magic)[9], std::uint32_t max_version,
+                         std::string_view name, std::string_view what) {
+  if (b.size() < 20 || std::memcmp(b.data(), magic, 8) != 0)
+    input_error("{}: not a tinyml {} file (bad magic)", name, what);
+  Container c;
+  std::uint32_t hlen, stored;
+  std::memcpy(&c.version, b.data() + 8, 4);
+  std::memcpy(&hlen, b.data() + 12, 4);
+  if (c.version > max_version)
+    input_error("{}: {} format version {} is newer than this tinyml reads ({}); upgrade tinyml", name, what,
+                c.version, max_version);
+  if (c.version == 0) input_error("{}: invalid {} format version 0", name, what);
+  std::memcpy(&stored, b.data() + b.size() - 4, 4);
+  if (crc32(b.substr(0, b.size() - 4)) != stored)
+    input_error("{}: checksum mismatch: the file is truncated or corrupted", name);
+  if (static_cast<std::size_t>(hlen) > b.size() - 20)
+    input_error("{}: header length {} runs past the end of the file", name, hlen);
+  c.header = b.substr(16, hlen);
+  c.body = b.substr(16 + hlen, b.size() - 20 - hlen);
+  return c;
+}
+
 std::uint64_t hash64(std::string_view data, std::uint64_t seed) {
   std::uint64_t h = seed;
   for (unsigned char c : data) {

@@ -39,7 +39,7 @@ std::vector<std::size_t> Dataset::class_counts() const {
 }
 
 namespace {
-constexpr char kMagic[8] = {'T', 'M', 'L', 'D', 'A', 'T', 'A', '\0'};
+constexpr char kMagic[9] = "TMLDATA";  // 7 letters and a NUL: 8 bytes in the file
 
 template <typename T>
 void put(std::string& out, const T& v) {
@@ -58,39 +58,22 @@ std::string serialize(const Dataset& d) {
   h["classes"] = d.classes;
   h["samples"] = d.size();
   h["normalization"] = d.norm.json();
-  std::string hs = h.dump();
-  std::string out(kMagic, sizeof(kMagic));
-  put(out, kDatasetFormatVersion);
-  put(out, static_cast<std::uint32_t>(hs.size()));
-  out += hs;
+  std::string out = begin_container(kMagic, kDatasetFormatVersion, h.dump());
   put_array(out, d.x);
   put_array(out, d.y);
   put_array(out, d.group);
   put_array(out, d.t_begin);
   put_array(out, d.t_end);
-  put(out, crc32(out));
+  seal_container(out);
   return out;
 }
 
 Dataset deserialize(std::string_view b, std::string_view name) {
-  if (b.size() < 20 || std::memcmp(b.data(), kMagic, 8) != 0)
-    input_error("{}: not a tinyml dataset file (bad magic)", name);
-  std::uint32_t version, hlen, stored_crc;
-  std::memcpy(&version, b.data() + 8, 4);
-  std::memcpy(&hlen, b.data() + 12, 4);
-  if (version > kDatasetFormatVersion)
-    input_error("{}: dataset format version {} is newer than this tinyml reads ({}); upgrade tinyml",
-                name, version, kDatasetFormatVersion);
-  if (version == 0) input_error("{}: invalid dataset format version 0", name);
-  std::memcpy(&stored_crc, b.data() + b.size() - 4, 4);
-  if (crc32(b.substr(0, b.size() - 4)) != stored_crc)
-    input_error("{}: checksum mismatch: the file is truncated or corrupted", name);
-  if (16 + static_cast<std::size_t>(hlen) + 4 > b.size())
-    input_error("{}: header length {} runs past the end of the file", name, hlen);
+  Container box = open_container(b, kMagic, kDatasetFormatVersion, name, "dataset");
   Dataset d;
   std::size_t n;
   try {
-    json h = json::parse(b.substr(16, hlen));
+    json h = json::parse(box.header);
     d.shape = h.at("shape").get<std::vector<std::uint32_t>>();
     d.features = h.at("features").get<std::vector<std::string>>();
     d.classes = h.at("classes").get<std::vector<std::string>>();
@@ -100,8 +83,8 @@ Dataset deserialize(std::string_view b, std::string_view name) {
     input_error("{}: malformed dataset header: {}", name, e.what());
   }
   std::size_t ss = d.sample_size();
-  std::size_t pos = 16 + hlen;
-  std::size_t body = b.size() - 4 - pos;
+  std::size_t pos = 0;
+  const std::size_t body = box.body.size();
   // Guard the size arithmetic against overflow before comparing.
   if (ss > (1ULL << 32) || n > (1ULL << 32) ||
       body != n * (ss * sizeof(float) + 2 * sizeof(std::int32_t) + 2 * sizeof(double)))
@@ -110,7 +93,7 @@ Dataset deserialize(std::string_view b, std::string_view name) {
   auto get = [&](auto& v, std::size_t count) {
     using T = typename std::decay_t<decltype(v)>::value_type;
     v.resize(count);
-    std::memcpy(v.data(), b.data() + pos, count * sizeof(T));
+    std::memcpy(v.data(), box.body.data() + pos, count * sizeof(T));
     pos += count * sizeof(T);
   };
   get(d.x, n * ss);

@@ -11,7 +11,7 @@ namespace tinyml::nn {
 using nlohmann::json;
 
 namespace {
-constexpr char kMagic[8] = {'T', 'M', 'L', 'M', 'O', 'D', 'E', 'L'};
+constexpr char kMagic[9] = "TMLMODEL";
 
 // Every float array of a model, in a fixed order: parameters, then BatchNorm statistics.
 std::vector<std::pair<std::string, std::vector<float>*>> blobs(Model& m) {
@@ -40,35 +40,18 @@ std::string serialize(ModelFile& f) {
   auto bl = blobs(f.model);
   for (auto& [name, v] : bl) list.push_back({{"name", name}, {"size", v->size()}});
   h["blobs"] = list;
-  std::string hs = h.dump();
-  std::string out(kMagic, 8);
-  auto put32 = [&](std::uint32_t v) { out.append(reinterpret_cast<const char*>(&v), 4); };
-  put32(kModelFormatVersion);
-  put32(static_cast<std::uint32_t>(hs.size()));
-  out += hs;
+  std::string out = begin_container(kMagic, kModelFormatVersion, h.dump());
   for (auto& [name, v] : bl) out.append(reinterpret_cast<const char*>(v->data()), v->size() * sizeof(float));
-  put32(crc32(out));
+  seal_container(out);
   return out;
 }
 
 ModelFile deserialize_model(std::string_view b, std::string_view name) {
-  if (b.size() < 20 || std::memcmp(b.data(), kMagic, 8) != 0)
-    input_error("{}: not a tinyml model file (bad magic)", name);
-  std::uint32_t version, hlen, crc;
-  std::memcpy(&version, b.data() + 8, 4);
-  std::memcpy(&hlen, b.data() + 12, 4);
-  if (version > kModelFormatVersion)
-    input_error("{}: model format version {} is newer than this tinyml reads ({}); upgrade tinyml", name,
-                version, kModelFormatVersion);
-  if (version == 0) input_error("{}: invalid model format version 0", name);
-  std::memcpy(&crc, b.data() + b.size() - 4, 4);
-  if (crc32(b.substr(0, b.size() - 4)) != crc)
-    input_error("{}: checksum mismatch: the file is truncated or corrupted", name);
-  if (static_cast<std::size_t>(hlen) > b.size() - 20) input_error("{}: header runs past the end of the file", name);
+  Container box = open_container(b, kMagic, kModelFormatVersion, name, "model");
   ModelFile f;
   json h;
   try {
-    h = json::parse(b.substr(16, hlen));
+    h = json::parse(box.header);
     if (h.at("format") != "tinyml-model") input_error("{}: not a tinyml model header", name);
     Shape in = h.at("input_shape").get<Shape>();
     if (in.empty() || in.size() > 4) input_error("{}: invalid input shape", name);
@@ -89,7 +72,7 @@ ModelFile deserialize_model(std::string_view b, std::string_view name) {
   if (!list.is_array() || list.size() != bl.size())
     input_error("{}: the header lists {} weight arrays but the model has {}", name,
                 list.is_array() ? list.size() : 0, bl.size());
-  std::size_t pos = 16 + hlen, body = b.size() - 4 - pos, need = 0;
+  std::size_t pos = 0, body = box.body.size(), need = 0;
   for (std::size_t i = 0; i < bl.size(); ++i) {
     if (!list[i].is_object() || list[i].value("name", "") != bl[i].first ||
         list[i].value("size", std::size_t{0}) != bl[i].second->size())
@@ -99,7 +82,7 @@ ModelFile deserialize_model(std::string_view b, std::string_view name) {
   }
   if (need != body) input_error("{}: the weights take {} bytes but the file holds {}", name, need, body);
   for (auto& [n, v] : bl) {
-    std::memcpy(v->data(), b.data() + pos, v->size() * sizeof(float));
+    std::memcpy(v->data(), box.body.data() + pos, v->size() * sizeof(float));
     pos += v->size() * sizeof(float);
   }
   return f;
