@@ -15,6 +15,9 @@
 #include "tinyml/data/split.hpp"
 #include "tinyml/data/window.hpp"
 #include "tinyml/error.hpp"
+#include "tinyml/eval/metrics.hpp"
+#include "tinyml/nn/model_file.hpp"
+#include "tinyml/nn/spec.hpp"
 #include "tinyml/io.hpp"
 #include "tinyml/pipeline.hpp"
 #include "tinyml/project.hpp"
@@ -165,6 +168,27 @@ int cmd_clean(const CleanFlags& c, const CsvFlags& f) {
     std::cout << rj.dump(2) << "\n";
   else
     std::cout << rep.text() << fmt::format("wrote {} ({} rows)\n", c.out, out.rows());
+  return 0;
+}
+
+int cmd_eval(const std::string& model_path, const std::vector<std::string>& datasets, bool as_json) {
+  nn::ModelFile f = nn::load_model(model_path);
+  json out = json::object();
+  for (const auto& path : datasets) {
+    data::Dataset d = data::load_dataset(path);
+    if (nn::input_shape_for(d) != f.model.input_shape)
+      input_error("{}: samples of shape {}, but the model {} takes {}", path, nn::to_string(nn::input_shape_for(d)),
+                  model_path, nn::to_string(f.model.input_shape));
+    if (d.classes != f.classes)
+      input_error("{}: classes [{}] differ from the model's [{}]", path, fmt::join(d.classes, ", "),
+                  fmt::join(f.classes, ", "));
+    eval::Evaluation e = eval::evaluate(d.y, nn::predict(f.model, d), d.classes);
+    if (as_json)
+      out[path] = e.json();
+    else
+      std::cout << path << ": " << e.text();
+  }
+  if (as_json) std::cout << out.dump(2) << "\n";
   return 0;
 }
 
@@ -366,6 +390,33 @@ int main(int argc, char** argv) {
   split->add_flag("--json", sf.json, "Print the result as JSON");
   split_csv.add(split);
 
+  std::string eval_model;
+  std::vector<std::string> eval_data;
+  bool eval_json = false;
+  CLI::App* eval_cmd = app.add_subcommand(
+      "eval",
+      "Evaluate a trained model on datasets: accuracy, per-class precision, recall and F1,\n"
+      "and the confusion matrix.\n"
+      "Example: tinyml eval build/train/model.tmm build/data/test.tds --json");
+  eval_cmd->add_option("model", eval_model, "Model file (.tmm)")->required()->check(CLI::ExistingFile);
+  eval_cmd->add_option("datasets", eval_data, "Dataset files (.tds) from the data stage")
+      ->required()
+      ->check(CLI::ExistingFile);
+  eval_cmd->add_flag("--json", eval_json, "Print machine-readable JSON");
+
+  std::string train_project, train_build_dir;
+  BuildOptions topt;
+  CLI::App* train_cmd = app.add_subcommand(
+      "train",
+      "Train the project's [model] with its [train] settings on the data stage's datasets\n"
+      "(running the data stage first when its inputs changed), then report validation and\n"
+      "test metrics per class. Layer types for [model] layers:\n" +
+          nn::layer_reference() + "Example: tinyml train examples/home/tinyml.toml");
+  train_cmd->add_option("project", train_project, "The project file (tinyml.toml)")->required();
+  train_cmd->add_flag("--force", topt.force, "Train even if nothing changed");
+  train_cmd->add_flag("--json", topt.json, "Print the reports as JSON");
+  train_cmd->add_option("--build-dir", train_build_dir, "Artefacts folder instead of build/ beside the project");
+
   std::string project_file;
   BuildOptions bopt;
   CLI::App* build_cmd = app.add_subcommand(
@@ -393,6 +444,14 @@ int main(int argc, char** argv) {
     if (*clean) return cmd_clean(cf, clean_csv);
     if (*split) return cmd_split(sf, split_csv);
     if (*merge_cmd) return cmd_merge(mf, merge_csv);
+    if (*eval_cmd) return cmd_eval(eval_model, eval_data, eval_json);
+    if (*train_cmd) {
+      Project p = load_project(train_project);
+      if (!p.model_enabled) input_error("{}: no [model] section: nothing to train", train_project);
+      if (!train_build_dir.empty()) p.build_dir = train_build_dir;
+      topt.progress = ::isatty(STDOUT_FILENO) != 0;
+      return build(p, topt, std::cout);
+    }
     if (*build_cmd) {
       Project p = load_project(project_file);
       if (!build_dir.empty()) p.build_dir = build_dir;
