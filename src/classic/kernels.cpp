@@ -1,0 +1,71 @@
+// The float32 tiles of the KNN distance pass. GCC vector types keep the 4 x 16 accumulator
+// tile in registers; on x86-64 the functions are compiled three times (AVX-512, AVX2+FMA,
+// baseline SSE2) and the loader picks the best the CPU has. Their results are only used
+// through an error bound (see knn.cpp), so FMA contraction and the summation order do not
+// change any answer.
+#include "kernels.hpp"
+
+#include <cstring>
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define TINYML_KERNEL __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define TINYML_KERNEL
+#endif
+
+namespace tinyml::classic::detail {
+
+namespace {
+typedef float v16 __attribute__((vector_size(64)));
+typedef int v16i __attribute__((vector_size(64)));
+static_assert(sizeof(v16) == kPanel * sizeof(float));
+}  // namespace
+
+TINYML_KERNEL
+void dot_tile(const float* q, std::size_t q_stride, const float* panel, std::size_t kc,
+              float* out, std::size_t out_stride) {
+  v16 a0, a1, a2, a3;
+  std::memcpy(&a0, out, sizeof a0);
+  std::memcpy(&a1, out + out_stride, sizeof a1);
+  std::memcpy(&a2, out + 2 * out_stride, sizeof a2);
+  std::memcpy(&a3, out + 3 * out_stride, sizeof a3);
+  const float *q0 = q, *q1 = q + q_stride, *q2 = q + 2 * q_stride, *q3 = q + 3 * q_stride;
+  for (std::size_t f = 0; f < kc; ++f) {
+    v16 p;
+    std::memcpy(&p, panel + f * kPanel, sizeof p);
+    a0 += q0[f] * p;
+    a1 += q1[f] * p;
+    a2 += q2[f] * p;
+    a3 += q3[f] * p;
+  }
+  std::memcpy(out, &a0, sizeof a0);
+  std::memcpy(out + out_stride, &a1, sizeof a1);
+  std::memcpy(out + 2 * out_stride, &a2, sizeof a2);
+  std::memcpy(out + 3 * out_stride, &a3, sizeof a3);
+}
+
+TINYML_KERNEL
+void l1_tile(const float* q, std::size_t q_stride, const float* panel, std::size_t kc,
+             float* out, std::size_t out_stride) {
+  v16 a0, a1, a2, a3;
+  std::memcpy(&a0, out, sizeof a0);
+  std::memcpy(&a1, out + out_stride, sizeof a1);
+  std::memcpy(&a2, out + 2 * out_stride, sizeof a2);
+  std::memcpy(&a3, out + 3 * out_stride, sizeof a3);
+  const float *q0 = q, *q1 = q + q_stride, *q2 = q + 2 * q_stride, *q3 = q + 3 * q_stride;
+  const v16i abs_mask = v16i{} + 0x7fffffff;
+  for (std::size_t f = 0; f < kc; ++f) {
+    v16 p;
+    std::memcpy(&p, panel + f * kPanel, sizeof p);
+    a0 += reinterpret_cast<v16>(reinterpret_cast<v16i>(q0[f] - p) & abs_mask);
+    a1 += reinterpret_cast<v16>(reinterpret_cast<v16i>(q1[f] - p) & abs_mask);
+    a2 += reinterpret_cast<v16>(reinterpret_cast<v16i>(q2[f] - p) & abs_mask);
+    a3 += reinterpret_cast<v16>(reinterpret_cast<v16i>(q3[f] - p) & abs_mask);
+  }
+  std::memcpy(out, &a0, sizeof a0);
+  std::memcpy(out + out_stride, &a1, sizeof a1);
+  std::memcpy(out + 2 * out_stride, &a2, sizeof a2);
+  std::memcpy(out + 3 * out_stride, &a3, sizeof a3);
+}
+
+}  // namespace tinyml::classic::detail
