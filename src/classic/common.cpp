@@ -48,6 +48,28 @@ double accuracy(std::span<const std::int32_t> predicted, std::span<const std::in
   return static_cast<double>(ok) / static_cast<double>(truth.size());
 }
 
+data::Dataset subset(const data::Dataset& d, std::span<const std::size_t> indices) {
+  data::Dataset o;
+  o.shape = d.shape;
+  o.features = d.features;
+  o.classes = d.classes;
+  o.norm = d.norm;
+  const std::size_t ss = d.sample_size();
+  o.x.reserve(indices.size() * ss);
+  const bool groups = d.group.size() == d.size(), times = d.t_begin.size() == d.size() && d.t_end.size() == d.size();
+  for (std::size_t i : indices) {
+    o.x.insert(o.x.end(), d.x.begin() + static_cast<std::ptrdiff_t>(i * ss),
+               d.x.begin() + static_cast<std::ptrdiff_t>((i + 1) * ss));
+    o.y.push_back(d.y.at(i));
+    if (groups) o.group.push_back(d.group[i]);
+    if (times) {
+      o.t_begin.push_back(d.t_begin[i]);
+      o.t_end.push_back(d.t_end[i]);
+    }
+  }
+  return o;
+}
+
 std::size_t argmax(std::span<const double> v) {
   std::size_t best = 0;
   for (std::size_t i = 1; i < v.size(); ++i)

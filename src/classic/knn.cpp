@@ -6,6 +6,7 @@
 #include <numeric>
 #include <thread>
 
+#include "distance.hpp"
 #include "kernels.hpp"
 #include "tinyml/error.hpp"
 
@@ -13,6 +14,11 @@ namespace tinyml::classic {
 
 using detail::kPanel;
 using detail::kTileRows;
+using detail::cosine_norm;
+using detail::exact_cosine;
+using detail::exact_l1;
+using detail::exact_l2;
+using detail::squared_norm;
 
 std::string_view to_string(Metric m) {
   switch (m) {
@@ -43,38 +49,6 @@ namespace {
 constexpr std::size_t kQueryBlock = 64;   // queries per block (a multiple of kTileRows)
 constexpr std::size_t kTrainBlock = 256;  // training rows per block (a multiple of kPanel)
 constexpr std::size_t kDimBlock = 256;    // features per pass over a block
-
-// Exact distances: double precision, features summed in order, no contraction (this file
-// is compiled with -ffp-contract=off). L2 gives the squared distance.
-double exact_l2(const float* a, const float* b, std::size_t dim) {
-  double s = 0;
-  for (std::size_t f = 0; f < dim; ++f) {
-    const double t = static_cast<double>(a[f]) - static_cast<double>(b[f]);
-    s += t * t;
-  }
-  return s;
-}
-
-double exact_l1(const float* a, const float* b, std::size_t dim) {
-  double s = 0;
-  for (std::size_t f = 0; f < dim; ++f)
-    s += std::fabs(static_cast<double>(a[f]) - static_cast<double>(b[f]));
-  return s;
-}
-
-double exact_cosine(const float* a, double norm_a, const float* b, double norm_b,
-                    std::size_t dim) {
-  double s = 0;
-  for (std::size_t f = 0; f < dim; ++f)
-    s += (static_cast<double>(a[f]) / norm_a) * (static_cast<double>(b[f]) / norm_b);
-  return std::clamp(1.0 - s, 0.0, 2.0);
-}
-
-double squared_norm(const float* a, std::size_t dim) {
-  double s = 0;
-  for (std::size_t f = 0; f < dim; ++f) s += static_cast<double>(a[f]) * static_cast<double>(a[f]);
-  return s;
-}
 
 // scikit-learn's heap_push (sklearn/utils/_heap.pyx): a max-heap of `size` values with
 // their indices; `val` enters only when strictly smaller than the root.
@@ -150,9 +124,7 @@ void Knn::fit(std::span<const float> x, std::size_t dim, std::span<const std::in
     if (opt_.metric == Metric::L2) {
       norm_[i] = squared_norm(row, dim);
     } else if (opt_.metric == Metric::Cosine) {
-      const double nn = std::sqrt(squared_norm(row, dim));
-      norm_[i] = nn > 0 ? nn : 1.0;  // a zero row stays zero, as sklearn's normalize()
-      scale = norm_[i];
+      norm_[i] = scale = cosine_norm(row, dim);
     }
     float* panel = packed_.data() + (i / kPanel) * kPanel * dim;
     for (std::size_t f = 0; f < dim; ++f)
@@ -198,9 +170,7 @@ Neighbours Knn::kneighbors(std::span<const float> queries) const {
         if (metric == Metric::L2) {
           qnorm[i] = squared_norm(row, dim);
         } else if (metric == Metric::Cosine) {
-          const double nn = std::sqrt(squared_norm(row, dim));
-          qnorm[i] = nn > 0 ? nn : 1.0;
-          scale = qnorm[i];
+          qnorm[i] = scale = cosine_norm(row, dim);
         }
         for (std::size_t f = 0; f < dim; ++f)
           qbuf[i * dim + f] = static_cast<float>(static_cast<double>(row[f]) / scale);

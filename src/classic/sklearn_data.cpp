@@ -9,7 +9,7 @@
 
 #include "tinyml/data/csv.hpp"
 #include "tinyml/data/sources.hpp"
-#include "tinyml/data/split.hpp"
+#include "tinyml/classic/common.hpp"
 #include "tinyml/error.hpp"
 
 namespace tinyml::classic {
@@ -99,9 +99,9 @@ data::Dataset read_sklearn_csv(const std::filesystem::path& path) {
 
 std::pair<data::Dataset, data::Dataset> split_every(const data::Dataset& d, std::size_t every) {
   if (every < 2) input_error("split_every: every must be at least 2 (got {})", every);
-  std::vector<std::int8_t> part(d.size(), data::kTrain);
-  for (std::size_t i = every - 1; i < d.size(); i += every) part[i] = data::kTest;
-  return {data::select(d, part, data::kTrain), data::select(d, part, data::kTest)};
+  std::vector<std::size_t> train, test;
+  for (std::size_t i = 0; i < d.size(); ++i) (i % every == every - 1 ? test : train).push_back(i);
+  return {subset(d, train), subset(d, test)};
 }
 
 }  // namespace tinyml::classic

@@ -35,6 +35,10 @@ std::size_t checked_class_count(const data::Dataset& d, std::string_view what);
 // Fraction of equal entries; throws InputError when the sizes differ or are 0.
 double accuracy(std::span<const std::int32_t> predicted, std::span<const std::int32_t> truth);
 
+// The samples of `d` at `indices`, in that order (group and time span carried along when
+// `d` has them).
+data::Dataset subset(const data::Dataset& d, std::span<const std::size_t> indices);
+
 // Index of the largest value; the lowest index wins ties (numpy's argmax).
 std::size_t argmax(std::span<const double> v);
 
