@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "tinyml/error.hpp"
+#include "tinyml/nn/gemm.hpp"
 
 namespace tinyml::nn {
 
@@ -85,38 +86,21 @@ Shape Dense::build(const Shape& in, data::Rng& rng) {
 
 void Dense::forward(const Tensor& x, Tensor& y, bool) {
   y.resize(x.n, out_shape);
-  const std::size_t D = static_cast<std::size_t>(inputs_), U = static_cast<std::size_t>(units_);
-  for (int n = 0; n < x.n; ++n) {
-    const float* xi = &x.v[n * D];
-    float* yo = &y.v[n * U];
-    for (std::size_t u = 0; u < U; ++u) {
-      const float* wr = &w_.w[u * D];
-      float acc = b_.w[u];
-      for (std::size_t d = 0; d < D; ++d) acc += wr[d] * xi[d];
-      yo[u] = acc;
-    }
-  }
+  const int D = inputs_, U = units_;
+  // Y[N, U] = X[N, D] W^T + b
+  gemm(false, true, x.n, U, D, 1.0f, x.v.data(), D, w_.w.data(), D, 0.0f, y.v.data(), U);
+  for (int n = 0; n < x.n; ++n)
+    for (int u = 0; u < U; ++u) y.v[static_cast<std::size_t>(n) * U + u] += b_.w[static_cast<std::size_t>(u)];
 }
 
 void Dense::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor& dx) {
   dx.resize(x.n, x.shape);
-  const std::size_t D = static_cast<std::size_t>(inputs_), U = static_cast<std::size_t>(units_);
-  for (int n = 0; n < x.n; ++n) {
-    const float* xi = &x.v[n * D];
-    float* dxi = &dx.v[n * D];
-    const float* g = &dy.v[n * U];
-    for (std::size_t u = 0; u < U; ++u) {
-      float gu = g[u];
-      if (gu == 0.0f) continue;
-      b_.g[u] += gu;
-      float* gw = &w_.g[u * D];
-      const float* wr = &w_.w[u * D];
-      for (std::size_t d = 0; d < D; ++d) {
-        gw[d] += gu * xi[d];
-        dxi[d] += gu * wr[d];
-      }
-    }
-  }
+  const int D = inputs_, U = units_;
+  for (int n = 0; n < x.n; ++n)
+    for (int u = 0; u < U; ++u) b_.g[static_cast<std::size_t>(u)] += dy.v[static_cast<std::size_t>(n) * U + u];
+  // dW[U, D] += dY^T X; dX[N, D] = dY W
+  gemm(true, false, U, D, x.n, 1.0f, dy.v.data(), U, x.v.data(), D, 1.0f, w_.g.data(), D);
+  gemm(false, false, x.n, D, U, 1.0f, dy.v.data(), U, w_.w.data(), D, 0.0f, dx.v.data(), D);
 }
 
 std::uint64_t Dense::macs() const { return static_cast<std::uint64_t>(units_) * inputs_; }
@@ -144,36 +128,44 @@ Shape Conv2D::build(const Shape& in, data::Rng& rng) {
   return out_shape;
 }
 
-void Conv2D::forward(const Tensor& x, Tensor& y, bool) {
+// The patches of a convolution as rows of a matrix: row (n, oy, ox), column (ky, kx, c),
+// zero where the patch reaches into the padding. Returns false (and leaves `cols` alone)
+// for a 1x1, stride-1 convolution, whose patches are the input itself.
+bool Conv2D::im2col(const Tensor& x, std::vector<float>& cols) const {
   int H, W, C, OH, OW, F;
   hwc(in_shape, one_d_, kind(), H, W, C);
   hwc(out_shape, one_d_, kind(), OH, OW, F);
-  y.resize(x.n, out_shape);
-  const int KH = s_.kh, KW = s_.kw;
-  for (int n = 0; n < x.n; ++n) {
-    const float* xs = &x.v[static_cast<std::size_t>(n) * H * W * C];
-    float* ys = &y.v[static_cast<std::size_t>(n) * OH * OW * F];
+  if (s_.kh == 1 && s_.kw == 1 && s_.stride_h == 1 && s_.stride_w == 1) return false;
+  const std::size_t K = static_cast<std::size_t>(s_.kh) * s_.kw * C;
+  cols.assign(static_cast<std::size_t>(x.n) * OH * OW * K, 0.0f);
+  for (int n = 0; n < x.n; ++n)
     for (int oy = 0; oy < OH; ++oy)
       for (int ox = 0; ox < OW; ++ox) {
-        float* yo = ys + (static_cast<std::size_t>(oy) * OW + ox) * F;
-        for (int f = 0; f < F; ++f) yo[f] = b_.w[f];
-        for (int ky = 0; ky < KH; ++ky) {
+        float* row = &cols[((static_cast<std::size_t>(n) * OH + oy) * OW + ox) * K];
+        for (int ky = 0; ky < s_.kh; ++ky) {
           int iy = oy * s_.stride_h - pt_ + ky * s_.dil_h;
           if (iy < 0 || iy >= H) continue;
-          for (int kx = 0; kx < KW; ++kx) {
+          for (int kx = 0; kx < s_.kw; ++kx) {
             int ix = ox * s_.stride_w - pl_ + kx * s_.dil_w;
             if (ix < 0 || ix >= W) continue;
-            const float* xi = xs + (static_cast<std::size_t>(iy) * W + ix) * C;
-            for (int f = 0; f < F; ++f) {
-              const float* wf = &w_.w[((static_cast<std::size_t>(f) * KH + ky) * KW + kx) * C];
-              float acc = 0;
-              for (int c = 0; c < C; ++c) acc += wf[c] * xi[c];
-              yo[f] += acc;
-            }
+            std::copy_n(&x.v[((static_cast<std::size_t>(n) * H + iy) * W + ix) * C], C,
+                        row + (static_cast<std::size_t>(ky) * s_.kw + kx) * C);
           }
         }
       }
-  }
+  return true;
+}
+
+void Conv2D::forward(const Tensor& x, Tensor& y, bool) {
+  y.resize(x.n, out_shape);
+  const int F = s_.filters;
+  const int K = static_cast<int>(w_.w.size()) / F;
+  const int rows = static_cast<int>(y.v.size()) / F;
+  const float* a = im2col(x, cols_) ? cols_.data() : x.v.data();
+  // Y[rows, F] = patches[rows, K] W^T + b
+  gemm(false, true, rows, F, K, 1.0f, a, K, w_.w.data(), K, 0.0f, y.v.data(), F);
+  for (int r = 0; r < rows; ++r)
+    for (int f = 0; f < F; ++f) y.v[static_cast<std::size_t>(r) * F + f] += b_.w[static_cast<std::size_t>(f)];
 }
 
 void Conv2D::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor& dx) {
@@ -181,35 +173,37 @@ void Conv2D::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor& 
   hwc(in_shape, one_d_, kind(), H, W, C);
   hwc(out_shape, one_d_, kind(), OH, OW, F);
   dx.resize(x.n, x.shape);
-  const int KH = s_.kh, KW = s_.kw;
-  for (int n = 0; n < x.n; ++n) {
-    const float* xs = &x.v[static_cast<std::size_t>(n) * H * W * C];
-    float* dxs = &dx.v[static_cast<std::size_t>(n) * H * W * C];
-    const float* gs = &dy.v[static_cast<std::size_t>(n) * OH * OW * F];
+  const int K = static_cast<int>(w_.w.size()) / F;
+  const int rows = static_cast<int>(dy.v.size()) / F;
+  for (int r = 0; r < rows; ++r)
+    for (int f = 0; f < F; ++f) b_.g[static_cast<std::size_t>(f)] += dy.v[static_cast<std::size_t>(r) * F + f];
+  const bool patches = im2col(x, cols_);
+  // dW[F, K] += dY^T patches
+  gemm(true, false, F, K, rows, 1.0f, dy.v.data(), F, patches ? cols_.data() : x.v.data(), K, 1.0f,
+       w_.g.data(), K);
+  if (!patches) {  // 1x1: the input gradient is dY W directly
+    gemm(false, false, rows, K, F, 1.0f, dy.v.data(), F, w_.w.data(), K, 0.0f, dx.v.data(), K);
+    return;
+  }
+  // d patches[rows, K] = dY W, then scattered back onto the input (col2im).
+  dcols_.resize(static_cast<std::size_t>(rows) * K);
+  gemm(false, false, rows, K, F, 1.0f, dy.v.data(), F, w_.w.data(), K, 0.0f, dcols_.data(), K);
+  for (int n = 0; n < x.n; ++n)
     for (int oy = 0; oy < OH; ++oy)
       for (int ox = 0; ox < OW; ++ox) {
-        const float* go = gs + (static_cast<std::size_t>(oy) * OW + ox) * F;
-        for (int f = 0; f < F; ++f) b_.g[f] += go[f];
-        for (int ky = 0; ky < KH; ++ky) {
+        const float* row = &dcols_[((static_cast<std::size_t>(n) * OH + oy) * OW + ox) * static_cast<std::size_t>(K)];
+        for (int ky = 0; ky < s_.kh; ++ky) {
           int iy = oy * s_.stride_h - pt_ + ky * s_.dil_h;
           if (iy < 0 || iy >= H) continue;
-          for (int kx = 0; kx < KW; ++kx) {
+          for (int kx = 0; kx < s_.kw; ++kx) {
             int ix = ox * s_.stride_w - pl_ + kx * s_.dil_w;
             if (ix < 0 || ix >= W) continue;
-            const std::size_t xo = (static_cast<std::size_t>(iy) * W + ix) * C;
-            for (int f = 0; f < F; ++f) {
-              float g = go[f];
-              if (g == 0.0f) continue;
-              const std::size_t wo = ((static_cast<std::size_t>(f) * KH + ky) * KW + kx) * C;
-              for (int c = 0; c < C; ++c) {
-                w_.g[wo + c] += g * xs[xo + c];
-                dxs[xo + c] += g * w_.w[wo + c];
-              }
-            }
+            float* d = &dx.v[((static_cast<std::size_t>(n) * H + iy) * W + ix) * C];
+            const float* g = row + (static_cast<std::size_t>(ky) * s_.kw + kx) * C;
+            for (int c = 0; c < C; ++c) d[c] += g[c];
           }
         }
       }
-  }
 }
 
 std::uint64_t Conv2D::macs() const {

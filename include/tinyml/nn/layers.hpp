@@ -100,9 +100,11 @@ class Conv2D : public Layer {
   Param w_{"weights", {}, {}}, b_{"bias", {}, {}, false};
 
  private:
+  bool im2col(const Tensor& x, std::vector<float>& cols) const;
   ConvSpec s_;
   bool one_d_;
   int pt_ = 0, pl_ = 0;
+  std::vector<float> cols_, dcols_;  // scratch for the patch matrices
 };
 
 // Depthwise Conv2D: each input channel c gives depth_multiplier outputs c*m + k; the
