@@ -21,13 +21,92 @@ Criterion parse_criterion(std::string_view s) {
   input_error("criterion: expected gini or entropy, got '{}'", s);
 }
 
+namespace {
+
+constexpr double kFeatureThreshold = 1e-7;  // values closer than this are equal (sklearn)
+
+// Float bits mapped to an unsigned integer with the same order (-0 before +0).
+std::uint32_t sortable(float v) {
+  const auto b = std::bit_cast<std::uint32_t>(v);
+  return (b & 0x80000000u) ? ~b : (b | 0x80000000u);
+}
+
+// Sorts key[0, n) ascending with val alongside, not stably: insertion sort up to 24 items,
+// else LSD radix sort by bytes (skipping a byte that is the same in every key; one pass
+// for byte keys), std::sort on packed pairs for wider keys below 256 items. tmp_key and
+// tmp_val hold n items.
+template <typename K>
+void sort_pairs(K* key, std::uint32_t* val, std::size_t n, K* tmp_key, std::uint32_t* tmp_val,
+                std::vector<std::uint64_t>& packed) {
+  if (n <= 24) {  // insertion sort
+    for (std::size_t i = 1; i < n; ++i) {
+      const K k = key[i];
+      const std::uint32_t v = val[i];
+      std::size_t j = i;
+      for (; j > 0 && key[j - 1] > k; --j) {
+        key[j] = key[j - 1];
+        val[j] = val[j - 1];
+      }
+      key[j] = k;
+      val[j] = v;
+    }
+    return;
+  }
+  if (sizeof(K) > 1 && n < 256) {
+    packed.resize(std::max(packed.size(), n));
+    for (std::size_t i = 0; i < n; ++i) packed[i] = (static_cast<std::uint64_t>(key[i]) << 32) | val[i];
+    std::sort(packed.begin(), packed.begin() + static_cast<std::ptrdiff_t>(n));
+    for (std::size_t i = 0; i < n; ++i) {
+      key[i] = static_cast<K>(packed[i] >> 32);
+      val[i] = static_cast<std::uint32_t>(packed[i]);
+    }
+    return;
+  }
+  constexpr int kBytes = sizeof(K);
+  std::uint32_t hist[kBytes][256] = {};
+  for (std::size_t i = 0; i < n; ++i)
+    for (int b = 0; b < kBytes; ++b) ++hist[b][(key[i] >> (8 * b)) & 255];
+  K *src_k = key, *dst_k = tmp_key;
+  std::uint32_t *src_v = val, *dst_v = tmp_val;
+  for (int b = 0; b < kBytes; ++b) {
+    const int shift = 8 * b;
+    if (hist[b][(src_k[0] >> shift) & 255] == n) continue;  // the same byte everywhere
+    std::uint32_t offset[256];
+    std::uint32_t acc = 0;
+    for (int v = 0; v < 256; ++v) {
+      offset[v] = acc;
+      acc += hist[b][v];
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint32_t pos = offset[(src_k[i] >> shift) & 255]++;
+      dst_k[pos] = src_k[i];
+      dst_v[pos] = src_v[i];
+    }
+    std::swap(src_k, dst_k);
+    std::swap(src_v, dst_v);
+  }
+  if (src_k != key) {
+    std::copy(src_k, src_k + n, key);
+    std::copy(src_v, src_v + n, val);
+  }
+}
+
+}  // namespace
+
 namespace detail {
 
-// The training samples feature by feature (each feature's values contiguous), shared by
-// the trees of a forest.
+// The training samples feature by feature, each value replaced by its rank among the
+// distinct values of its feature (a "code": 1, 2 or 4 bytes, as the most distinct values of
+// any feature need), shared by the trees of a forest. Splits compare codes; thresholds are
+// computed from the values.
 struct TreeData {
   std::size_t n = 0, dim = 0, n_classes = 0;
-  std::vector<float> columns;  // dim x n
+  std::vector<float> levels;              // each feature's distinct values, ascending
+  std::vector<std::size_t> level_start;   // feature f's levels: [level_start[f], level_start[f + 1])
+  int code_bytes = 1;
+  std::vector<std::uint8_t> codes8;       // dim x n, when code_bytes == 1
+  std::vector<std::uint16_t> codes16;     // ... 2
+  std::vector<std::uint32_t> codes32;     // ... 4
   std::vector<std::int32_t> y;
 
   TreeData(const data::Dataset& d, std::string_view what) {
@@ -35,29 +114,50 @@ struct TreeData {
     n_classes = checked_class_count(d, what);
     n = r.n;
     dim = r.dim;
-    if (n > std::numeric_limits<std::uint32_t>::max())
-      input_error("{}: {} samples are more than 2^32 - 1", what, n);
-    columns.resize(n * dim);
-    for (std::size_t i = 0; i < n; ++i)
-      for (std::size_t f = 0; f < dim; ++f) columns[f * n + i] = r.row(i)[f];
+    if (n >= std::numeric_limits<std::uint32_t>::max())
+      input_error("{}: {} samples are too many (at most 2^32 - 2)", what, n);
     y = d.y;
+    // Sort each feature's values once; the rank of a value is its code.
+    std::vector<std::uint32_t> code(n * dim), key(n), idx(n), tmp_key(n), tmp_idx(n);
+    std::vector<std::uint64_t> packed;
+    level_start.assign(dim + 1, 0);
+    std::size_t most = 1;
+    for (std::size_t f = 0; f < dim; ++f) {
+      for (std::size_t i = 0; i < n; ++i) {
+        key[i] = sortable(r.row(i)[f]);
+        idx[i] = static_cast<std::uint32_t>(i);
+      }
+      sort_pairs(key.data(), idx.data(), n, tmp_key.data(), tmp_idx.data(), packed);
+      std::uint32_t rank = 0;
+      levels.push_back(r.row(idx[0])[f]);
+      for (std::size_t i = 0; i < n; ++i) {
+        const float v = r.row(idx[i])[f];
+        if (v != levels.back()) {  // -0 and +0 are one level
+          levels.push_back(v);
+          ++rank;
+        }
+        code[f * n + idx[i]] = rank;
+      }
+      level_start[f + 1] = levels.size();
+      most = std::max<std::size_t>(most, rank + 1);
+    }
+    code_bytes = most <= 256 ? 1 : most <= 65536 ? 2 : 4;
+    if (code_bytes == 1) codes8.assign(code.begin(), code.end());
+    else if (code_bytes == 2) codes16.assign(code.begin(), code.end());
+    else codes32 = std::move(code);
+  }
+
+  template <typename T>
+  const T* codes() const {
+    if constexpr (sizeof(T) == 1) return codes8.data();
+    else if constexpr (sizeof(T) == 2) return codes16.data();
+    else return codes32.data();
   }
 };
 
 }  // namespace detail
 
 namespace {
-
-constexpr double kFeatureThreshold = 1e-7;  // values closer than this are equal (sklearn)
-
-// Float bits mapped to an unsigned integer with the same order.
-std::uint32_t sortable(float v) {
-  const auto b = std::bit_cast<std::uint32_t>(v);
-  return (b & 0x80000000u) ? ~b : (b | 0x80000000u);
-}
-float unsortable(std::uint32_t u) {
-  return std::bit_cast<float>((u & 0x80000000u) ? (u & 0x7fffffffu) : ~u);
-}
 
 void check_options(const TreeOptions& o, std::size_t dim, std::string_view what) {
   if (o.min_samples_split < 2)
@@ -68,12 +168,14 @@ void check_options(const TreeOptions& o, std::size_t dim, std::string_view what)
     input_error("{}: max_features = {} is more than the {} features", what, o.max_features, dim);
 }
 
-// Grows one tree: the samples of the current node are samples[start, end).
+// Grows one tree on codes of type Code: the samples of the current node are
+// samples_[start, end), kept in increasing index order.
+template <typename Code>
 class Builder {
  public:
   Builder(const detail::TreeData& d, std::span<const std::uint32_t> counts, const TreeOptions& o,
           std::size_t max_features, std::uint64_t seed)
-      : d_(d), opt_(o), rng_(seed), max_features_(max_features) {
+      : d_(d), codes_(d.codes<Code>()), opt_(o), rng_(seed), max_features_(max_features) {
     for (std::size_t i = 0; i < d.n; ++i)
       if (counts[i]) samples_.push_back(static_cast<std::uint32_t>(i));
     weight_.assign(counts.begin(), counts.end());
@@ -81,7 +183,11 @@ class Builder {
     std::iota(features_.begin(), features_.end(), 0u);
     constant_features_ = features_;
     is_constant_.assign(d.dim, 0);
-    keys_.resize(samples_.size());
+    const std::size_t m = samples_.size();
+    key_.resize(m);
+    key_tmp_.resize(m);
+    sample_.resize(m);
+    sample_tmp_.resize(m);
     const std::size_t C = d.n_classes;
     node_count_.resize(C);
     left_.resize(C);
@@ -137,12 +243,18 @@ class Builder {
       }
       nodes[id].feature = static_cast<std::int32_t>(best_feature_);
       nodes[id].threshold = best_threshold_;
-      const float* col = d_.columns.data() + best_feature_ * d_.n;
-      const double t = best_threshold_;
-      auto mid = std::partition(samples_.begin() + static_cast<std::ptrdiff_t>(it.start),
-                                samples_.begin() + static_cast<std::ptrdiff_t>(it.end),
-                                [&](std::uint32_t s) { return static_cast<double>(col[s]) <= t; });
-      const auto m = static_cast<std::size_t>(mid - samples_.begin());
+      // A stable partition (left: code <= best_code_, i.e. value <= threshold): each
+      // node's samples stay in increasing index order, so codes are gathered at
+      // increasing addresses.
+      const Code* col = codes_ + static_cast<std::size_t>(best_feature_) * d_.n;
+      std::size_t m = it.start, r = 0;
+      for (std::size_t i = it.start; i < it.end; ++i) {
+        const std::uint32_t s = samples_[i];
+        if (col[s] <= best_code_) samples_[m++] = s;
+        else sample_tmp_[r++] = s;
+      }
+      std::copy(sample_tmp_.begin(), sample_tmp_.begin() + static_cast<std::ptrdiff_t>(r),
+                samples_.begin() + static_cast<std::ptrdiff_t>(m));
       stack.push_back({m, it.end, it.depth + 1, n_constant, id, false});
       stack.push_back({it.start, m, it.depth + 1, n_constant, id, true});
     }
@@ -206,80 +318,124 @@ class Builder {
 
   // Scores every threshold of feature f; false when f is constant on the node.
   bool try_feature(std::uint32_t f, std::size_t start, std::size_t end, std::uint64_t total) {
-    const float* col = d_.columns.data() + static_cast<std::size_t>(f) * d_.n;
-    const std::size_t n = end - start;
-    std::uint32_t lo = std::numeric_limits<std::uint32_t>::max(), hi = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::uint32_t s = samples_[start + i];
-      const std::uint32_t k = sortable(col[s]);
-      lo = std::min(lo, k);
-      hi = std::max(hi, k);
-      keys_[i] = (static_cast<std::uint64_t>(k) << 32) | s;
-    }
-    if (static_cast<double>(unsortable(hi)) <= static_cast<double>(unsortable(lo)) + kFeatureThreshold)
-      return false;
-    std::sort(keys_.begin(), keys_.begin() + static_cast<std::ptrdiff_t>(n));
-
+    const Code* col = codes_ + static_cast<std::size_t>(f) * d_.n;
+    const float* level = d_.levels.data() + d_.level_start[f];
+    const std::size_t n_levels = d_.level_start[f + 1] - d_.level_start[f];
+    const std::size_t n = end - start, C = d_.n_classes;
+    const std::uint32_t* smp_in = samples_.data() + start;
     std::fill(left_.begin(), left_.end(), 0);
-    right_ = node_count_;
-    const bool gini = opt_.criterion == Criterion::Gini;
-    // Gini: maximize sum_k left_k^2 / n_left + sum_k right_k^2 / n_right.
-    // Entropy: maximize -(n_l ln n_l - sum_k l_k ln l_k) - (same for the right).
-    std::uint64_t sq_left = 0, sq_right = 0;
-    double ent_left = 0, ent_right = 0;
-    if (gini) {
-      for (auto c : right_) sq_right += c * c;
-    } else {
-      for (auto c : right_) ent_right += xlogx_[c];
+    scan_begin();
+    // Histogram of the codes when it is cheaper than sorting, else sort the samples by code.
+    // Both visit the same thresholds with the same counts, so they grow the same tree.
+    if (n_levels * (C + 1) <= 4 * n) {
+      hist_n_.assign(n_levels, 0);
+      hist_w_.assign(n_levels * C, 0);
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::uint32_t s = smp_in[i];
+        const std::size_t b = col[s];
+        ++hist_n_[b];
+        hist_w_[b * C + static_cast<std::size_t>(d_.y[s])] += weight_[s];
+      }
+      std::size_t first = 0, last = n_levels - 1;
+      while (hist_n_[first] == 0) ++first;
+      while (hist_n_[last] == 0) --last;
+      if (static_cast<double>(level[last]) <= static_cast<double>(level[first]) + kFeatureThreshold)
+        return false;
+      std::size_t n_left = 0, prev = first;
+      for (std::size_t b = first; b <= last; ++b) {
+        if (hist_n_[b] == 0) continue;
+        if (b != first) consider(f, level, prev, b, n_left, n, total);
+        for (std::size_t k = 0; k < C; ++k)
+          if (const std::uint64_t w = hist_w_[b * C + k]) add_left(k, w);
+        n_left += hist_n_[b];
+        prev = b;
+      }
+      return true;
     }
-    std::uint64_t n_left = 0;
-    const std::size_t min_leaf = opt_.min_samples_leaf;
+    Code* key = key_.data();
+    std::uint32_t* smp = sample_.data();
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint32_t s = smp_in[i];
+      smp[i] = s;
+      key[i] = col[s];
+    }
+    sort_pairs(key, smp, n, key_tmp_.data(), sample_tmp_.data(), packed_);
+    if (static_cast<double>(level[key[n - 1]]) <= static_cast<double>(level[key[0]]) + kFeatureThreshold)
+      return false;
     for (std::size_t p = 1; p < n; ++p) {
-      const auto s = static_cast<std::uint32_t>(keys_[p - 1]);
-      const std::uint64_t w = weight_[s];
-      const auto k = static_cast<std::size_t>(d_.y[s]);
-      if (gini) {
-        sq_left += 2 * left_[k] * w + w * w;
-        sq_right -= 2 * right_[k] * w - w * w;
-      } else {
-        ent_left += xlogx_[left_[k] + w] - xlogx_[left_[k]];
-        ent_right += xlogx_[right_[k] - w] - xlogx_[right_[k]];
-      }
-      left_[k] += w;
-      right_[k] -= w;
-      n_left += w;
-      const double v0 = static_cast<double>(unsortable(static_cast<std::uint32_t>(keys_[p - 1] >> 32)));
-      const double v1 = static_cast<double>(unsortable(static_cast<std::uint32_t>(keys_[p] >> 32)));
-      if (v1 <= v0 + kFeatureThreshold) continue;
-      if (p < min_leaf || n - p < min_leaf) continue;
-      const std::uint64_t n_right = total - n_left;
-      double proxy;
-      if (gini)
-        proxy = static_cast<double>(sq_left) / static_cast<double>(n_left) +
-                static_cast<double>(sq_right) / static_cast<double>(n_right);
-      else
-        proxy = ent_left + ent_right - xlogx_[n_left] - xlogx_[n_right];
-      if (proxy > best_proxy_) {
-        best_proxy_ = proxy;
-        best_feature_ = f;
-        double t = v0 / 2.0 + v1 / 2.0;
-        if (t == v1 || std::isinf(t)) t = v0;
-        best_threshold_ = t;
-      }
+      const std::uint32_t s = smp[p - 1];
+      add_left(static_cast<std::size_t>(d_.y[s]), weight_[s]);
+      if (key[p] != key[p - 1]) consider(f, level, key[p - 1], key[p], p, n, total);
     }
     return true;
   }
 
+  // Left and right class counts of the scan: everything starts on the right.
+  void scan_begin() {
+    right_ = node_count_;
+    sq_left_ = sq_right_ = 0;
+    n_left_w_ = 0;
+    if (opt_.criterion == Criterion::Gini)
+      for (auto c : right_) sq_right_ += c * c;
+  }
+
+  // Moves weight w of class k from the right to the left (Gini: exact integer sums of
+  // squared counts).
+  void add_left(std::size_t k, std::uint64_t w) {
+    if (opt_.criterion == Criterion::Gini) {
+      sq_left_ += 2 * left_[k] * w + w * w;
+      sq_right_ -= 2 * right_[k] * w - w * w;
+    }
+    left_[k] += w;
+    right_[k] -= w;
+    n_left_w_ += w;
+  }
+
+  // The split between codes c0 < c1 (consecutive on the node), n_left samples on the left.
+  void consider(std::uint32_t f, const float* level, std::size_t c0, std::size_t c1,
+                std::size_t n_left, std::size_t n, std::uint64_t total) {
+    const double v0 = level[c0], v1 = level[c1];
+    if (v1 <= v0 + kFeatureThreshold) return;
+    if (n_left < opt_.min_samples_leaf || n - n_left < opt_.min_samples_leaf) return;
+    const std::uint64_t n_right_w = total - n_left_w_;
+    double proxy;
+    if (opt_.criterion == Criterion::Gini) {
+      // Maximize sum_k left_k^2 / n_left + sum_k right_k^2 / n_right.
+      proxy = static_cast<double>(sq_left_) / static_cast<double>(n_left_w_) +
+              static_cast<double>(sq_right_) / static_cast<double>(n_right_w);
+    } else {
+      // Maximize -(n_l ln n_l - sum_k l_k ln l_k) - (the same on the right), summed afresh
+      // in class order so that every path gives the same bits.
+      double e = -xlogx_[n_left_w_] - xlogx_[n_right_w];
+      for (std::size_t k = 0; k < left_.size(); ++k) e += xlogx_[left_[k]] + xlogx_[right_[k]];
+      proxy = e;
+    }
+    if (proxy > best_proxy_) {
+      best_proxy_ = proxy;
+      best_feature_ = f;
+      best_code_ = static_cast<Code>(c0);
+      double t = v0 / 2.0 + v1 / 2.0;
+      if (t == v1 || std::isinf(t)) t = v0;
+      best_threshold_ = t;
+    }
+  }
+
   const detail::TreeData& d_;
+  const Code* codes_;
   const TreeOptions& opt_;
   data::Rng rng_;
   std::size_t max_features_;
   std::vector<std::uint32_t> samples_, weight_, features_, constant_features_;
   std::vector<char> is_constant_;
-  std::vector<std::uint64_t> keys_, node_count_, left_, right_;
+  std::vector<Code> key_, key_tmp_;
+  std::vector<std::uint32_t> sample_, sample_tmp_;
+  std::vector<std::uint64_t> packed_, node_count_, left_, right_, hist_w_;
+  std::vector<std::uint32_t> hist_n_;
   std::vector<double> xlogx_;
+  std::uint64_t sq_left_ = 0, sq_right_ = 0, n_left_w_ = 0;
   double best_proxy_ = 0, best_threshold_ = 0;
   std::uint32_t best_feature_ = 0;
+  Code best_code_ = 0;
 };
 
 }  // namespace
@@ -293,8 +449,10 @@ void DecisionTree::grow(const detail::TreeData& data, std::span<const std::uint3
   depth_ = 0;
   nodes_.clear();
   values_.clear();
-  Builder b(data, counts, opt_, max_features == 0 ? data.dim : max_features, seed);
-  b.build(nodes_, values_, depth_);
+  const std::size_t mf = max_features == 0 ? data.dim : max_features;
+  if (data.code_bytes == 1) Builder<std::uint8_t>(data, counts, opt_, mf, seed).build(nodes_, values_, depth_);
+  else if (data.code_bytes == 2) Builder<std::uint16_t>(data, counts, opt_, mf, seed).build(nodes_, values_, depth_);
+  else Builder<std::uint32_t>(data, counts, opt_, mf, seed).build(nodes_, values_, depth_);
   nodes_.shrink_to_fit();
   values_.shrink_to_fit();
 }

@@ -127,8 +127,8 @@ TEST(DecisionTree, MinSamplesSplitMakesARootLeaf) {
   EXPECT_EQ(t.predict_one(std::vector<float>{3}.data()), 0);  // 2 against 2: the lowest class
 }
 
-// Test accuracy against scikit-learn's on the same split (tests/classic/data/trees_sklearn.txt,
-// the mean over 5 random states): within 4 points for a tree, 2 for a forest.
+// Test accuracy against scikit-learn's on the same split (tests/classic/data/trees_sklearn.txt:
+// mean, min and max over 5 random states): within 3 points of scikit-learn's range.
 TEST(Trees, AccuracyCloseToScikitLearn) {
   std::size_t configs = 0;
   for (const auto& [key, rest] : classic_test::reference_lines("trees_sklearn.txt")) {
@@ -136,7 +136,9 @@ TEST(Trees, AccuracyCloseToScikitLearn) {
     std::string name, model, criterion;
     std::size_t depth = 0, leaf = 0, n_trees = 0;
     in >> name >> model >> criterion >> depth >> leaf >> n_trees;
-    const double sk = classic_test::numbers<double>(rest).at(0);
+    const auto sk_stats = classic_test::numbers<double>(rest);
+    ASSERT_EQ(sk_stats.size(), 3u) << key;
+    const double sk = sk_stats[0], sk_min = sk_stats[1], sk_max = sk_stats[2];
     const auto& split = classic_test::sklearn_split(name);
     TreeOptions o;
     o.criterion = parse_criterion(criterion);
@@ -147,7 +149,6 @@ TEST(Trees, AccuracyCloseToScikitLearn) {
       DecisionTree t(o);
       t.fit(split.train);
       acc = accuracy(t.predict(split.test), split.test.y);
-      EXPECT_NEAR(acc, sk, 0.04) << key;
     } else {
       ForestOptions fo;
       fo.tree = o;
@@ -156,9 +157,10 @@ TEST(Trees, AccuracyCloseToScikitLearn) {
       RandomForest f(fo);
       f.fit(split.train);
       acc = accuracy(f.predict(split.test), split.test.y);
-      EXPECT_NEAR(acc, sk, 0.02) << key;
     }
-    std::printf("%-40s tinyml %.4f  scikit-learn %.4f\n", key.c_str(), acc, sk);
+    EXPECT_GE(acc, sk_min - 0.03) << key;
+    EXPECT_LE(acc, sk_max + 0.03) << key;
+    std::printf("%-32s tinyml %.4f  scikit-learn %.4f (%.4f..%.4f)\n", key.c_str(), acc, sk, sk_min, sk_max);
     ++configs;
   }
   EXPECT_EQ(configs, 18u);
@@ -231,4 +233,21 @@ TEST(Trees, BadParameters) {
   expect_error([] { parse_criterion("mse"); }, "criterion");
   expect_error([&] { DecisionTree().predict(d); }, "not fitted");
   expect_error([&] { DecisionTree().fit(make(1, {1, 2}, {0, -1})); }, "no label");
+}
+
+// More than 256 (two-byte codes) and more than 65536 (four-byte codes) distinct values.
+TEST(DecisionTree, ManyDistinctValues) {
+  for (std::size_t n : {400u, 70000u}) {
+    std::vector<float> x(n);
+    std::vector<std::int32_t> y(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t v = (i * 7919) % n;  // a permutation of 0..n-1 (7919 is prime)
+      x[i] = static_cast<float>(v);
+      y[i] = v >= n / 3 ? 1 : 0;
+    }
+    DecisionTree t;
+    t.fit(make(1, x, y));
+    ASSERT_EQ(t.nodes().size(), 3u) << n;
+    EXPECT_EQ(t.nodes()[0].threshold, static_cast<double>(n / 3) - 0.5) << n;
+  }
 }
