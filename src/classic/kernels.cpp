@@ -1,5 +1,5 @@
-// The float32 tiles of the KNN distance pass. GCC vector types keep the 4 x 16 accumulator
-// tile in registers; on x86-64 the functions are compiled three times (AVX-512, AVX2+FMA,
+// The float32 tiles of the KNN distance pass. GCC vector types keep the 6 x 16 accumulator
+// tile in registers (6 independent accumulators hide the multiply-add latency); on x86-64 the functions are compiled three times (AVX-512, AVX2+FMA,
 // baseline SSE2) and the loader picks the best the CPU has. Their results are only used
 // through an error bound (see knn.cpp), so FMA contraction and the summation order do not
 // change any answer.
@@ -24,12 +24,15 @@ static_assert(sizeof(v16) == kPanel * sizeof(float));
 TINYML_KERNEL
 void dot_tile(const float* q, std::size_t q_stride, const float* panel, std::size_t kc,
               float* out, std::size_t out_stride) {
-  v16 a0, a1, a2, a3;
+  v16 a0, a1, a2, a3, a4, a5;
   std::memcpy(&a0, out, sizeof a0);
   std::memcpy(&a1, out + out_stride, sizeof a1);
   std::memcpy(&a2, out + 2 * out_stride, sizeof a2);
   std::memcpy(&a3, out + 3 * out_stride, sizeof a3);
-  const float *q0 = q, *q1 = q + q_stride, *q2 = q + 2 * q_stride, *q3 = q + 3 * q_stride;
+  std::memcpy(&a4, out + 4 * out_stride, sizeof a4);
+  std::memcpy(&a5, out + 5 * out_stride, sizeof a5);
+  const float *q0 = q, *q1 = q + q_stride, *q2 = q + 2 * q_stride, *q3 = q + 3 * q_stride,
+              *q4 = q + 4 * q_stride, *q5 = q + 5 * q_stride;
   for (std::size_t f = 0; f < kc; ++f) {
     v16 p;
     std::memcpy(&p, panel + f * kPanel, sizeof p);
@@ -37,22 +40,29 @@ void dot_tile(const float* q, std::size_t q_stride, const float* panel, std::siz
     a1 += q1[f] * p;
     a2 += q2[f] * p;
     a3 += q3[f] * p;
+    a4 += q4[f] * p;
+    a5 += q5[f] * p;
   }
   std::memcpy(out, &a0, sizeof a0);
   std::memcpy(out + out_stride, &a1, sizeof a1);
   std::memcpy(out + 2 * out_stride, &a2, sizeof a2);
   std::memcpy(out + 3 * out_stride, &a3, sizeof a3);
+  std::memcpy(out + 4 * out_stride, &a4, sizeof a4);
+  std::memcpy(out + 5 * out_stride, &a5, sizeof a5);
 }
 
 TINYML_KERNEL
 void l1_tile(const float* q, std::size_t q_stride, const float* panel, std::size_t kc,
              float* out, std::size_t out_stride) {
-  v16 a0, a1, a2, a3;
+  v16 a0, a1, a2, a3, a4, a5;
   std::memcpy(&a0, out, sizeof a0);
   std::memcpy(&a1, out + out_stride, sizeof a1);
   std::memcpy(&a2, out + 2 * out_stride, sizeof a2);
   std::memcpy(&a3, out + 3 * out_stride, sizeof a3);
-  const float *q0 = q, *q1 = q + q_stride, *q2 = q + 2 * q_stride, *q3 = q + 3 * q_stride;
+  std::memcpy(&a4, out + 4 * out_stride, sizeof a4);
+  std::memcpy(&a5, out + 5 * out_stride, sizeof a5);
+  const float *q0 = q, *q1 = q + q_stride, *q2 = q + 2 * q_stride, *q3 = q + 3 * q_stride,
+              *q4 = q + 4 * q_stride, *q5 = q + 5 * q_stride;
   const v16i abs_mask = v16i{} + 0x7fffffff;
   for (std::size_t f = 0; f < kc; ++f) {
     v16 p;
@@ -61,11 +71,15 @@ void l1_tile(const float* q, std::size_t q_stride, const float* panel, std::size
     a1 += reinterpret_cast<v16>(reinterpret_cast<v16i>(q1[f] - p) & abs_mask);
     a2 += reinterpret_cast<v16>(reinterpret_cast<v16i>(q2[f] - p) & abs_mask);
     a3 += reinterpret_cast<v16>(reinterpret_cast<v16i>(q3[f] - p) & abs_mask);
+    a4 += reinterpret_cast<v16>(reinterpret_cast<v16i>(q4[f] - p) & abs_mask);
+    a5 += reinterpret_cast<v16>(reinterpret_cast<v16i>(q5[f] - p) & abs_mask);
   }
   std::memcpy(out, &a0, sizeof a0);
   std::memcpy(out + out_stride, &a1, sizeof a1);
   std::memcpy(out + 2 * out_stride, &a2, sizeof a2);
   std::memcpy(out + 3 * out_stride, &a3, sizeof a3);
+  std::memcpy(out + 4 * out_stride, &a4, sizeof a4);
+  std::memcpy(out + 5 * out_stride, &a5, sizeof a5);
 }
 
 }  // namespace tinyml::classic::detail

@@ -46,9 +46,10 @@ Weights parse_weights(std::string_view s) {
 
 namespace {
 
-constexpr std::size_t kQueryBlock = 64;   // queries per block (a multiple of kTileRows)
+constexpr std::size_t kQueryBlock = 96;   // queries per block (a multiple of kTileRows)
 constexpr std::size_t kTrainBlock = 256;  // training rows per block (a multiple of kPanel)
 constexpr std::size_t kDimBlock = 256;    // features per pass over a block
+static_assert(kQueryBlock % kTileRows == 0 && kTrainBlock % kPanel == 0);
 
 // scikit-learn's heap_push (sklearn/utils/_heap.pyx): a max-heap of `size` values with
 // their indices; `val` enters only when strictly smaller than the root.

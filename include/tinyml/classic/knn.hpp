@@ -15,7 +15,7 @@
 // Distances are exact double-precision sums over the features in order (|a - b| for L1,
 // (a - b)^2 for L2, ranked by the squared distance; cosine: 1 - the dot product of the two
 // rows scaled to unit length, clipped to [0, 2]; a zero row stays zero). Speed comes from
-// a blocked float32 pass (the squared-norm identity for L2 and cosine, 4 x 16 register
+// a blocked float32 pass (the squared-norm identity for L2 and cosine, 6 x 16 register
 // tiles, AVX2/AVX-512 chosen at run time) with a proven error bound: a row whose
 // approximate distance is certainly not below the heap's largest is skipped, every other
 // row gets its exact distance, so the result is the exact one.

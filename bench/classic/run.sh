@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Classic-models benchmark: tinyml vs scikit-learn on Fashion-MNIST (KNN predict, random
+# forest fit), times, accuracy of both and how many predictions agree. See bench/README.md.
+#
+#   bench/classic/run.sh           # from any folder
+#
+# Environment (all optional):
+#   KNN_TRAIN=20000 KNN_TEST=2000        KNN subset (the first images of each file)
+#   FOREST_TRAIN=10000 FOREST_TEST=2000  forest subset
+#   KNN_RUNS=3 FOREST_RUNS=3             timed runs per side (the best is reported)
+#   THREADS=2                            tinyml threads (scikit-learn uses every core)
+#   BENCH_CONFIGURE_ARGS="..."           extra arguments for `cmake --preset release`
+#   BENCH_SKIP_BUILD=1                   use the binaries already in build/release
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+python=/usr/bin/python3   # Debian's interpreter, where python3-sklearn installs
+log() { printf '== %s\n' "$*" >&2; }
+
+# 1. Debian packages, only if missing: scikit-learn, OpenBLAS (the BLAS scikit-learn's
+#    NumPy then uses, its fastest configuration here) and the data set.
+missing=()
+"$python" -c 'import sklearn' >/dev/null 2>&1 || missing+=(python3-sklearn)
+dpkg-query -W -f='${Status}' libopenblas0-pthread 2>/dev/null | grep -q "install ok installed" ||
+  missing+=(libopenblas0-pthread)
+[ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || missing+=(dataset-fashion-mnist)
+if ((${#missing[@]})); then
+  log "installing ${missing[*]}"
+  sudo=""
+  if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+fi
+
+# 2. Build the release preset.
+cd "$root"
+if [ -z "${BENCH_SKIP_BUILD:-}" ]; then
+  log "configuring and building the release preset"
+  # shellcheck disable=SC2086  # BENCH_CONFIGURE_ARGS is a list of words
+  cmake --preset release ${BENCH_CONFIGURE_ARGS:-} >/dev/null
+  cmake --build build/release -j2 --target bench_classic >&2
+fi
+bin="$root/build/release/bench/bench_classic"
+[ -x "$bin" ] || { echo "run.sh: $bin was not built" >&2; exit 1; }
+
+# 3. Run both sides, one job after the other.
+out="$root/build/release/bench/classic"
+mkdir -p "$out"
+threads="${THREADS:-2}"
+knn=(--train "${KNN_TRAIN:-20000}" --test "${KNN_TEST:-2000}" --runs "${KNN_RUNS:-3}")
+forest=(--train "${FOREST_TRAIN:-10000}" --test "${FOREST_TEST:-2000}" --runs "${FOREST_RUNS:-3}")
+cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+blas="$(readlink -f /etc/alternatives/libblas.so.3-x86_64-linux-gnu 2>/dev/null || echo unknown)"
+{
+  echo "tinyml classic-models benchmark (Fashion-MNIST, /usr/share/datasets/fashion-mnist)"
+  echo "machine: $(nproc) cores, ${cpu:-unknown CPU}, $(uname -sr), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "scikit-learn: $("$python" -c 'import sklearn; print(sklearn.__version__)') ($("$python" --version 2>&1)), BLAS $blas"
+  echo "tinyml: release preset, $threads threads"
+} | tee "$out/results.txt"
+results="$out/result_lines.txt"
+: > "$results"
+log "KNN predict"
+"$bin" knn "${knn[@]}" --threads "$threads" --out "$out/tinyml_knn.txt" | tee -a "$results"
+"$python" "$here/sklearn_classic.py" knn "${knn[@]}" --out "$out/sklearn_knn.txt" | tee -a "$results"
+log "random forest fit"
+"$bin" forest "${forest[@]}" --threads "$threads" --out "$out/tinyml_forest.txt" | tee -a "$results"
+"$python" "$here/sklearn_classic.py" forest "${forest[@]}" --out "$out/sklearn_forest.txt" | tee -a "$results"
+echo | tee -a "$out/results.txt"
+"$python" "$here/table.py" "$results" "$out" | tee -a "$out/results.txt"
