@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "tinyml/classic/sklearn_data.hpp"
+#include "tinyml/error.hpp"
 
 namespace classic_test {
 
@@ -63,6 +64,17 @@ std::vector<T> numbers(const std::string& s) {
   T x;
   while (in >> x) v.push_back(x);
   return v;
+}
+
+// Runs f, which must throw InputError with `needle` in its message.
+template <typename F>
+void expect_input_error(F f, const std::string& needle) {
+  try {
+    f();
+    ADD_FAILURE() << "no error, expected one mentioning " << needle;
+  } catch (const tinyml::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace classic_test

@@ -21,17 +21,9 @@ data::Dataset rows1d(std::vector<float> v) {
   return d;
 }
 
-template <typename F>
-void expect_input_error(F f, const std::string& needle) {
-  try {
-    f();
-    ADD_FAILURE() << "no error, expected one mentioning " << needle;
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-  }
-}
-
 }  // namespace
+
+using classic_test::expect_input_error;
 
 TEST(KMeans, TwoObviousClustersByHand) {
   KMeansOptions o;

@@ -169,24 +169,17 @@ TEST(Knn, LargeValuesStayExact) {
 
 TEST(Knn, BadParametersAndDataNameTheProblem) {
   auto train = make({{0}, {1}}, {0, 1});
-  auto expect_error = [](auto f, const std::string& needle) {
-    try {
-      f();
-      ADD_FAILURE() << "no error, expected one mentioning " << needle;
-    } catch (const InputError& e) {
-      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-    }
-  };
-  expect_error([&] { fitted(train, 0, Metric::L2, Weights::Uniform); }, "k must be at least 1");
-  expect_error([&] { fitted(train, 3, Metric::L2, Weights::Uniform); }, "k = 3 is larger");
-  expect_error([] { parse_metric("chebyshev"); }, "metric");
-  expect_error([] { parse_weights("inverse"); }, "weights");
+  using classic_test::expect_input_error;
+  expect_input_error([&] { fitted(train, 0, Metric::L2, Weights::Uniform); }, "k must be at least 1");
+  expect_input_error([&] { fitted(train, 3, Metric::L2, Weights::Uniform); }, "k = 3 is larger");
+  expect_input_error([] { parse_metric("chebyshev"); }, "metric");
+  expect_input_error([] { parse_weights("inverse"); }, "weights");
   auto nan = make({{0}, {std::nanf("")}}, {0, 1});
-  expect_error([&] { fitted(nan, 1, Metric::L2, Weights::Uniform); }, "sample 1 feature 0");
+  expect_input_error([&] { fitted(nan, 1, Metric::L2, Weights::Uniform); }, "sample 1 feature 0");
   auto unlabelled = make({{0}, {1}}, {0, -1});
-  expect_error([&] { fitted(unlabelled, 1, Metric::L2, Weights::Uniform); }, "no label");
+  expect_input_error([&] { fitted(unlabelled, 1, Metric::L2, Weights::Uniform); }, "no label");
   Knn knn = fitted(train, 1, Metric::L2, Weights::Uniform);
   auto wide = make({{0, 1}}, {0});
-  expect_error([&] { knn.predict(wide); }, "the model was fitted on 1");
-  expect_error([&] { Knn().predict(std::vector<float>{0}); }, "not fitted");
+  expect_input_error([&] { knn.predict(wide); }, "the model was fitted on 1");
+  expect_input_error([&] { Knn().predict(std::vector<float>{0}); }, "not fitted");
 }

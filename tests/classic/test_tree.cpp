@@ -210,29 +210,22 @@ TEST(RandomForest, WithoutBootstrapOrSamplingEveryTreeIsTheSame) {
 
 TEST(Trees, BadParameters) {
   const auto d = make(1, {1, 2}, {0, 1});
-  auto expect_error = [](auto f, const std::string& needle) {
-    try {
-      f();
-      ADD_FAILURE() << "no error, expected one mentioning " << needle;
-    } catch (const InputError& e) {
-      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-    }
-  };
+  using classic_test::expect_input_error;
   TreeOptions o;
   o.min_samples_split = 1;
-  expect_error([&] { DecisionTree(o).fit(d); }, "min_samples_split");
+  expect_input_error([&] { DecisionTree(o).fit(d); }, "min_samples_split");
   o = {};
   o.min_samples_leaf = 0;
-  expect_error([&] { DecisionTree(o).fit(d); }, "min_samples_leaf");
+  expect_input_error([&] { DecisionTree(o).fit(d); }, "min_samples_leaf");
   o = {};
   o.max_features = 2;
-  expect_error([&] { DecisionTree(o).fit(d); }, "max_features = 2");
+  expect_input_error([&] { DecisionTree(o).fit(d); }, "max_features = 2");
   ForestOptions fo;
   fo.n_trees = 0;
-  expect_error([&] { RandomForest(fo).fit(d); }, "n_trees");
-  expect_error([] { parse_criterion("mse"); }, "criterion");
-  expect_error([&] { DecisionTree().predict(d); }, "not fitted");
-  expect_error([&] { DecisionTree().fit(make(1, {1, 2}, {0, -1})); }, "no label");
+  expect_input_error([&] { RandomForest(fo).fit(d); }, "n_trees");
+  expect_input_error([] { parse_criterion("mse"); }, "criterion");
+  expect_input_error([&] { DecisionTree().predict(d); }, "not fitted");
+  expect_input_error([&] { DecisionTree().fit(make(1, {1, 2}, {0, -1})); }, "no label");
 }
 
 // More than 256 (two-byte codes) and more than 65536 (four-byte codes) distinct values.
