@@ -46,6 +46,7 @@ struct BuildOptions {
   bool force = false;  // run every stage even when its inputs are unchanged
   bool json = false;   // print the reports as one JSON document
   bool progress = false;  // draw progress bars (a terminal)
+  std::string until;      // stop after this stage ("data", "train"); empty: every stage
 };
 
 // Returns the process exit status. Progress and reports go to `out`.

@@ -20,6 +20,7 @@ struct SourceConfig {
   std::filesystem::path path;    // resolved against the project file's folder
   std::string format;            // csv | wav | idx
   std::filesystem::path labels;  // idx: the labels file
+  std::string part;              // idx: "test" sends every sample to the test split
   data::CsvOptions csv;
 };
 

@@ -429,6 +429,7 @@ int main(int argc, char** argv) {
   std::string build_dir;
   build_cmd->add_option("--build-dir", build_dir, "Write artefacts here instead of build/ beside the project file");
   build_cmd->add_flag("--json", bopt.json, "Print the reports as JSON");
+  build_cmd->add_option("--until", bopt.until, "Stop after this stage: data or train");
 
   try {
     app.parse(argc, argv);

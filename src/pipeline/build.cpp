@@ -76,7 +76,9 @@ int build(const Project& p, const BuildOptions& opt, std::ostream& os) {
   json all;
   std::ostringstream data_out;
   int rc = data_stage(p, opt, opt.json ? data_out : os, all);
-  if (rc != 0 || !p.model_enabled) {
+  if (!opt.until.empty() && opt.until != "data" && opt.until != "train")
+    input_error("--until: '{}' is not a stage (data, train)", opt.until);
+  if (rc != 0 || !p.model_enabled || opt.until == "data") {
     if (opt.json) os << all.dump(2) << "\n";
     return rc;
   }

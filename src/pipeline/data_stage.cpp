@@ -61,21 +61,50 @@ DataStageResult run_data_stage(const Project& p) {
   data::SplitOptions split = p.split;
 
   if (idx) {
-    if (p.sources.size() != 1)
-      input_error("{}: an IDX source must be the only source of a project", p.file.string());
-    const SourceConfig& s = p.sources.front();
-    all = data::read_idx(s.path, s.labels);
+    // IDX sources hold ready-made samples. Sources marked part = "test" (an official test
+    // file) go to the test split whole; the others are pooled and split into train and
+    // validation by the first two fractions (or all three when no source is marked).
+    std::vector<std::int8_t> fixed;  // -1: to be split, else the part
+    bool has_test_file = false;
+    for (const auto& s : p.sources) {
+      if (s.format != "idx")
+        input_error("{}: source '{}' is {}, but IDX sources cannot be mixed with tables", p.file.string(), s.name,
+                    s.format);
+      data::Dataset d = data::read_idx(s.path, s.labels);
+      fmt::format_to(out, "source '{}': {} (IDX), {} samples of shape [{}]{}\n", s.name,
+                     s.path.filename().string(), d.size(), fmt::join(d.shape, ", "),
+                     s.part.empty() ? "" : fmt::format(", all to {}", s.part));
+      if (all.size() == 0) {
+        all = std::move(d);
+      } else {
+        if (d.shape != all.shape)
+          input_error("{}: source '{}' has samples of shape [{}], the first source [{}]", p.file.string(), s.name,
+                      fmt::join(d.shape, ", "), fmt::join(all.shape, ", "));
+        if (d.classes.size() > all.classes.size()) all.classes = d.classes;
+        all.x.insert(all.x.end(), d.x.begin(), d.x.end());
+        all.y.insert(all.y.end(), d.y.begin(), d.y.end());
+        all.group.insert(all.group.end(), d.group.begin(), d.group.end());
+        all.t_begin.insert(all.t_begin.end(), d.t_begin.begin(), d.t_begin.end());
+        all.t_end.insert(all.t_end.end(), d.t_end.begin(), d.t_end.end());
+      }
+      fixed.resize(all.size(), s.part == "test" ? data::kTest : -1);
+      has_test_file = has_test_file || s.part == "test";
+    }
     if (!p.columns.class_names.empty()) {
       if (p.columns.class_names.size() != all.classes.size())
         input_error("{}: data.class_names has {} names but the labels hold {} classes",
                     p.file.string(), p.columns.class_names.size(), all.classes.size());
       all.classes = p.columns.class_names;
     }
-    fmt::format_to(out, "source '{}': {} (IDX), {} samples of shape [{}]\n", s.name,
-                   s.path.filename().string(), all.size(), fmt::join(all.shape, ", "));
     if (split.method == data::SplitMethod::Time || split.method == data::SplitMethod::Group)
       split.method = all.classes.empty() ? data::SplitMethod::Random : data::SplitMethod::Stratified;
-    sample_part = data::split_samples(all.y, split);
+    if (has_test_file) split.fractions[2] = 0;
+    std::vector<std::int32_t> pool_y;
+    for (std::size_t i = 0; i < all.size(); ++i)
+      if (fixed[i] < 0) pool_y.push_back(all.y[i]);
+    auto pool_part = data::split_samples(pool_y, split);
+    sample_part.resize(all.size());
+    for (std::size_t i = 0, k = 0; i < all.size(); ++i) sample_part[i] = fixed[i] < 0 ? pool_part[k++] : fixed[i];
   } else {
     std::vector<data::NamedTable> tables;
     json sj = json::array();

@@ -201,7 +201,7 @@ data::ColumnType parse_column_type(std::string_view s) {
 SourceConfig parse_source(const toml::table& t, std::size_t index, const std::string& file,
                           const fs::path& dir) {
   Section s(t, fmt::format("sources[{}]", index), file,
-            {"name", "path", "format", "labels", "delimiter", "header", "skip_rows", "missing", "sentinels",
+            {"name", "path", "format", "labels", "part", "delimiter", "header", "skip_rows", "missing", "sentinels",
              "time_column", "time_format", "index_period_s", "types", "infer_rows"});
   SourceConfig src;
   auto path = s.str("path");
@@ -210,11 +210,19 @@ SourceConfig parse_source(const toml::table& t, std::size_t index, const std::st
   src.name = s.str("name").value_or(fs::path(*path).stem().string());
   std::string ext = fs::path(*path).extension().string();
   if (ext == ".gz") ext = fs::path(*path).stem().extension().string();
-  std::string guess = ext == ".wav" ? "wav" : (ext.find("ubyte") != std::string::npos || ext == ".idx") ? "idx" : "csv";
+  const std::string fname_lower = fs::path(*path).filename().string();
+  std::string guess = ext == ".wav"                                             ? "wav"
+                      : (fname_lower.find("-ubyte") != std::string::npos || ext == ".idx") ? "idx"
+                                                                                           : "csv";
   src.format = s.str("format").value_or(guess);
   if (src.format != "csv" && src.format != "wav" && src.format != "idx")
     s.fail("format", fmt::format("'{}' is not valid: expected csv, wav or idx", src.format));
   if (auto l = s.str("labels")) src.labels = dir / *l;
+  if (auto v = s.str("part")) {
+    if (*v != "test") s.fail("part", fmt::format("'{}' is not valid: the only fixed part is \"test\"", *v));
+    if (src.format != "idx") s.fail("part", "only IDX sources can be marked as the test part");
+    src.part = *v;
+  }
   if (auto d = s.str("delimiter")) {
     std::string v = *d == "\\t" ? "\t" : *d;
     if (v.size() != 1 || v == "\"" || v == "\n" || v == "\r")

@@ -79,7 +79,7 @@ test = ["4"]
 TEST(Project, ErrorsNameLineColumnAndKey) {
   EXPECT_EQ(error_of("[[sources]]\npath = \"a.csv\"\nfoo = 1\n"),
             "p/tinyml.toml:3:1: unknown key 'sources[0].foo' (known keys here: name, path, format, "
-            "labels, delimiter, header, skip_rows, missing, sentinels, time_column, time_format, "
+            "labels, part, delimiter, header, skip_rows, missing, sentinels, time_column, time_format, "
             "index_period_s, types, infer_rows)");
   EXPECT_EQ(error_of("[[sources]]\npath = \"a.csv\"\n[window]\nlength = 1.5\n"),
             "p/tinyml.toml:4:10: key 'window.length' must be an integer, found a number");
