@@ -64,7 +64,7 @@ def main(argv):
         else:
             sys.exit(f"sklearn_classic.py: unknown job {job}")
         print(f"  scikit-learn {job} run {r + 1}: {best:.3f} s", file=sys.stderr)
-    blas = ",".join(sorted({f"{i['internal_api']}({i['num_threads']} threads)"
+    blas = ",".join(sorted({f"{i['internal_api']}:{i['num_threads']}threads"
                             for i in threadpool_info()}))
     print(f"RESULT side=scikit-learn job={job} seconds={best:.4f} "
           f"accuracy={np.mean(pred == yte):.4f} train={n_train} test={n_test} "
