@@ -70,6 +70,7 @@ TrainStageResult run_train_stage(const Project& p, const fs::path& data_dir, std
     fmt::print(os, "[train] epoch {:>3}/{} lr {:.2e} loss {:.4f} acc {:.4f}", l.epoch, n, l.lr, l.loss, l.accuracy);
     if (l.has_val) fmt::print(os, " | val loss {:.4f} acc {:.4f}", l.val_loss, l.val_accuracy);
     fmt::print(os, " ({:.1f} s)\n", l.seconds);
+    os.flush();  // one line per epoch, visible as it happens even through a pipe
   };
   r.result = nn::train_classifier(r.model.model, train, parts[1].size() ? &parts[1] : nullptr, p.train, on_epoch,
                                   on_batch);
