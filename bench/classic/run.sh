@@ -8,7 +8,8 @@
 #   KNN_TRAIN=20000 KNN_TEST=2000        KNN subset (the first images of each file)
 #   FOREST_TRAIN=10000 FOREST_TEST=2000  forest subset
 #   KNN_RUNS=3 FOREST_RUNS=3             timed runs per side (the best is reported)
-#   THREADS=2                            tinyml threads (scikit-learn uses every core)
+#   THREADS=2                            tinyml threads (scikit-learn uses every core); the
+#                                        forest also runs with 1 thread on both sides
 #   BENCH_CONFIGURE_ARGS="..."           extra arguments for `cmake --preset release`
 #   BENCH_SKIP_BUILD=1                   use the binaries already in build/release
 set -euo pipefail
@@ -60,11 +61,16 @@ blas="$(readlink -f /etc/alternatives/libblas.so.3-x86_64-linux-gnu 2>/dev/null 
 } | tee "$out/results.txt"
 results="$out/result_lines.txt"
 : > "$results"
+ncpu="$(nproc)"
 log "KNN predict"
-"$bin" knn "${knn[@]}" --threads "$threads" --out "$out/tinyml_knn.txt" | tee -a "$results"
-"$python" "$here/sklearn_classic.py" knn "${knn[@]}" --out "$out/sklearn_knn.txt" | tee -a "$results"
-log "random forest fit"
-"$bin" forest "${forest[@]}" --threads "$threads" --out "$out/tinyml_forest.txt" | tee -a "$results"
-"$python" "$here/sklearn_classic.py" forest "${forest[@]}" --out "$out/sklearn_forest.txt" | tee -a "$results"
+"$bin" knn "${knn[@]}" --threads "$threads" --out "$out/tinyml_knn_$threads.txt" | tee -a "$results"
+"$python" "$here/sklearn_classic.py" knn "${knn[@]}" --out "$out/sklearn_knn_$ncpu.txt" | tee -a "$results"
+log "random forest fit, all cores"
+"$bin" forest "${forest[@]}" --threads "$threads" --out "$out/tinyml_forest_$threads.txt" | tee -a "$results"
+"$python" "$here/sklearn_classic.py" forest "${forest[@]}" --out "$out/sklearn_forest_$ncpu.txt" | tee -a "$results"
+log "random forest fit, one thread"
+"$bin" forest "${forest[@]}" --threads 1 --out "$out/tinyml_forest_1.txt" | tee -a "$results"
+"$python" "$here/sklearn_classic.py" forest "${forest[@]}" --jobs 1 --out "$out/sklearn_forest_1.txt" |
+  tee -a "$results"
 echo | tee -a "$out/results.txt"
 "$python" "$here/table.py" "$results" "$out" | tee -a "$out/results.txt"

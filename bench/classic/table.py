@@ -1,15 +1,15 @@
 #!/usr/bin/python3
 """Prints the table of bench/classic/run.sh from the RESULT lines of both sides (a file of
-them, argument 1) and the prediction files (WORKDIR/<side>_<job>.txt, argument 2)."""
+them, argument 1) and the prediction files (WORKDIR/<side>_<job>_<threads>.txt, argument 2).
+A row pairs the tinyml and scikit-learn results of one job at one thread count."""
 import sys
 
 
 def parse(path):
-    results = {}
+    results = []
     for line in open(path):
         if line.startswith("RESULT "):
-            kv = dict(f.split("=", 1) for f in line.split()[1:])
-            results[(kv["job"], kv["side"])] = kv
+            results.append(dict(f.split("=", 1) for f in line.split()[1:]))
     return results
 
 
@@ -18,23 +18,30 @@ def main():
     work = sys.argv[2]
     names = {"knn": "KNN predict (k=5, L2)", "forest": "random forest fit (100 trees)"}
     rows = []
-    for job in ["knn", "forest"]:
-        t, s = res.get((job, "tinyml")), res.get((job, "scikit-learn"))
-        if not t or not s:
+    for t in [r for r in res if r["side"] == "tinyml"]:
+        # KNN: scikit-learn always uses every core.
+        s = next((r for r in res if r["side"] == "scikit-learn" and r["job"] == t["job"]
+                  and (r["threads"] == t["threads"] or t["job"] == "knn")), None)
+        if s is None:
             continue
-        a = [l.strip() for l in open(f"{work}/tinyml_{job}.txt")]
-        b = [l.strip() for l in open(f"{work}/sklearn_{job}.txt")]
+        job, threads = t["job"], t["threads"]
+        a = [l.strip() for l in open(f"{work}/tinyml_{job}_{threads}.txt")]
+        b = [l.strip() for l in open(f"{work}/sklearn_{job}_{s['threads']}.txt")]
         same = sum(x == y for x, y in zip(a, b)) / max(len(a), 1)
         ratio = float(s["seconds"]) / float(t["seconds"])
-        rows.append([f"{names[job]}, {t['train']} train / {t['test']} test", f"{float(t['seconds']):.3f}",
-                     f"{float(s['seconds']):.3f}", f"{ratio:.2f}x", t["accuracy"], s["accuracy"],
-                     f"{100 * same:.2f}%"])
-    header = ["job", "tinyml (s)", "scikit-learn (s)", "sklearn/tinyml", "tinyml acc",
-              "sklearn acc", "same predictions"]
+        cpu_ratio = float(s["cpu_seconds"]) / float(t["cpu_seconds"])
+        rows.append([f"{names[job]}, {t['train']} / {t['test']}, {threads} thread{'s' if threads != '1' else ''}",
+                     f"{float(t['seconds']):.3f}", f"{float(s['seconds']):.3f}", f"{ratio:.2f}x",
+                     f"{float(t['cpu_seconds']):.3f}", f"{float(s['cpu_seconds']):.3f}", f"{cpu_ratio:.2f}x",
+                     t["accuracy"], s["accuracy"], f"{100 * same:.2f}%"])
+    header = ["job (train / test images)", "tinyml (s)", "sklearn (s)", "ratio",
+              "tinyml cpu (s)", "sklearn cpu (s)", "cpu ratio", "tinyml acc", "sklearn acc",
+              "same pred."]
     width = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
     for r in [header] + rows:
         print("  ".join(c.ljust(width[0]) if i == 0 else c.rjust(width[i]) for i, c in enumerate(r)))
-    print("(ratios > 1 mean tinyml is faster; times are in-process, best of the runs)")
+    print("(wall and CPU seconds in-process, best of the runs; ratio = scikit-learn / tinyml, "
+          "> 1 means tinyml is faster)")
 
 
 if __name__ == "__main__":
