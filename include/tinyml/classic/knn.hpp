@@ -5,8 +5,12 @@
 // in a max-heap of k (distance, index) pairs, a row entering only when its distance is
 // strictly smaller than the largest kept one, which it replaces; the heap is scikit-learn's
 // (sklearn/utils/_heap.pyx, used by its ArgKmin reduction), so when several rows tie at
-// the k-th distance the same ones are kept. The k neighbours are then sorted by distance,
-// ties by index.
+// the k-th distance the same ones are kept. (scikit-learn 1.2 itself can keep other tied
+// rows when it splits the training rows between threads, which it does for fewer than
+// 4 x 256 x threads queries, and for cosine, where it selects with numpy's argpartition
+// on BLAS-rounded distances; with one thread, or with many queries, its L1/L2 answer is the
+// one reproduced here. tests/classic/make_sklearn_golden.py measures both.) The k
+// neighbours are then sorted by distance, ties by index.
 //
 // Votes: uniform (one per neighbour) or 1 / distance; when a neighbour is at distance 0,
 // the neighbours at distance 0 get weight 1 and the others 0 (scikit-learn's rule). The
