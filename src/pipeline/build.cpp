@@ -1,3 +1,4 @@
+#include <chrono>
 #include <filesystem>
 #include <sstream>
 
@@ -9,6 +10,7 @@
 #include "tinyml/error.hpp"
 #include "tinyml/io.hpp"
 #include "tinyml/pipeline.hpp"
+#include "tinyml/report/html.hpp"
 #include "tinyml/version.hpp"
 
 namespace tinyml {
@@ -60,12 +62,17 @@ int train_stage(const Project& p, const std::string& data_hash, const BuildOptio
   outs.add(dir / "model.tmm", nn::serialize(r.model));
   outs.add(dir / "report.txt", r.report);
   outs.add(dir / "report.json", r.report_json.dump(2) + "\n");
+  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  outs.add(dir / "report.html",
+           report::training_report_html(r.report_json, p.name,
+                                        data::format_iso8601(static_cast<double>(now), true)));
   outs.commit();
   write_file_atomic(stamp, hash);
   all["train"] = r.report_json;
   if (!opt.json) {
     print_tagged(os, "train", r.report);
-    fmt::print(os, "[train] wrote model.tmm and report.txt/.json to {}\n", dir.string());
+    fmt::print(os, "[train] wrote model.tmm, report.txt/.json and report.html (open it in a browser) to {}\n",
+               dir.string());
   }
   return 0;
 }
