@@ -42,6 +42,10 @@ struct Project {
   double model_width = 1.0;
   nlohmann::json model_layers;     // explicit layer list (JSON objects), when given
   nn::TrainConfig train;
+  // [knn]: a k-nearest-neighbours classifier on the same windows, beside the network.
+  bool knn_enabled = false;
+  int knn_k = 5;
+  std::string knn_metric = "l2", knn_weights = "uniform";
   // Each stage's configuration in a canonical form (no comments, no layout), hashed with
   // its inputs to decide whether the stage must run again.
   std::string data_config, train_config;

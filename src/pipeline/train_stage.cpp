@@ -8,6 +8,7 @@
 #include <fmt/ostream.h>
 #include <unistd.h>
 
+#include "tinyml/classic/knn.hpp"
 #include "tinyml/error.hpp"
 #include "tinyml/eval/metrics.hpp"
 #include "tinyml/io.hpp"
@@ -98,6 +99,27 @@ TrainStageResult run_train_stage(const Project& p, const fs::path& data_dir, std
                                 data::kPartNames[k], c.name, c.predicted, d.size());
     r.report_json[data::kPartNames[k]] = e.json();
     (k == 1 ? r.validation : r.test) = e;
+  }
+  if (p.knn_enabled) {
+    // The KNN baseline on the same (normalized) samples, flattened.
+    classic::KnnOptions ko;
+    ko.k = static_cast<std::size_t>(p.knn_k);
+    ko.metric = classic::parse_metric(p.knn_metric);
+    ko.weights = classic::parse_weights(p.knn_weights);
+    ko.threads = 2;
+    classic::Knn knn(ko);
+    knn.fit(train);
+    r.report += fmt::format("knn (k {}, {}, {} votes): {} prototypes, {} bytes as float32\n", p.knn_k,
+                            p.knn_metric, p.knn_weights, knn.size(), knn.model_bytes());
+    json kj = {{"k", p.knn_k}, {"metric", p.knn_metric}, {"weights", p.knn_weights}, {"bytes", knn.model_bytes()}};
+    for (int k = 1; k < 3; ++k) {
+      const data::Dataset& d = parts[k];
+      if (d.size() == 0) continue;
+      eval::Evaluation e = eval::evaluate(d.y, knn.predict(d), d.classes);
+      r.report += fmt::format("knn {}: {}", data::kPartNames[k], e.text());
+      kj[data::kPartNames[k]] = e.json();
+    }
+    r.report_json["knn"] = kj;
   }
   r.model.metadata = {{"tinyml_version", kVersion},
                       {"epochs_run", r.result.history.size()},

@@ -283,7 +283,7 @@ Project parse_project(std::string_view text, const fs::path& file) {
   }
   Section top(root, "", fname,
               {"project", "sources", "merge", "data", "clean", "window", "normalize", "split", "model",
-               "train"});
+               "train", "knn"});
   Project p;
   p.file = file;
   p.dir = file.has_parent_path() ? file.parent_path() : fs::path(".");
@@ -463,12 +463,30 @@ Project parse_project(std::string_view text, const fs::path& file) {
     if (auto v = s.number("augment_noise", 0, 100)) c.augment_noise = static_cast<float>(*v);
   }
 
+  if (const toml::table* t = top.table("knn")) {
+    p.knn_enabled = true;
+    Section s(*t, "knn", fname, {"k", "metric", "weights"});
+    if (auto v = s.integer("k", 1, 100000)) p.knn_k = static_cast<int>(*v);
+    if (auto v = s.str("metric")) {
+      if (*v != "l2" && *v != "euclidean" && *v != "l1" && *v != "manhattan" && *v != "cosine")
+        s.fail("metric", fmt::format("'{}' is not valid: expected l2, l1 or cosine", *v));
+      p.knn_metric = *v;
+    }
+    if (auto v = s.str("weights")) {
+      if (*v != "uniform" && *v != "distance")
+        s.fail("weights", fmt::format("'{}' is not valid: expected uniform or distance", *v));
+      p.knn_weights = *v;
+    }
+  }
+
   // Canonical text of each stage's configuration.
   toml::table data_part = root, train_part;
   data_part.erase("model");
   data_part.erase("train");
+  data_part.erase("knn");
   if (root.contains("model")) train_part.insert("model", *root.get("model"));
   if (root.contains("train")) train_part.insert("train", *root.get("train"));
+  if (root.contains("knn")) train_part.insert("knn", *root.get("knn"));
   std::ostringstream os, ts;
   os << data_part;
   ts << train_part;
