@@ -68,17 +68,22 @@ ModelFile deserialize_model(std::string_view b, std::string_view name) {
     input_error("{}: {}", name, e.what());
   }
   auto bl = blobs(f.model);
-  const json& list = h.at("blobs");
-  if (!list.is_array() || list.size() != bl.size())
-    input_error("{}: the header lists {} weight arrays but the model has {}", name,
-                list.is_array() ? list.size() : 0, bl.size());
   std::size_t pos = 0, body = box.body.size(), need = 0;
-  for (std::size_t i = 0; i < bl.size(); ++i) {
-    if (!list[i].is_object() || list[i].value("name", "") != bl[i].first ||
-        list[i].value("size", std::size_t{0}) != bl[i].second->size())
-      input_error("{}: weight array {} does not match the model ({} of {} values expected)", name, i, bl[i].first,
-                  bl[i].second->size());
-    need += bl[i].second->size() * sizeof(float);
+  try {
+    const json& list = h.at("blobs");
+    if (!list.is_array() || list.size() != bl.size())
+      input_error("{}: the header lists {} weight arrays but the model has {}", name,
+                  list.is_array() ? list.size() : 0, bl.size());
+    for (std::size_t i = 0; i < bl.size(); ++i) {
+      const json& e = list[i];
+      if (!e.is_object() || !e.contains("name") || !e["name"].is_string() || e["name"] != bl[i].first ||
+          !e.contains("size") || !e["size"].is_number_unsigned() || e["size"] != bl[i].second->size())
+        input_error("{}: weight array {} does not match the model ({} of {} values expected)", name, i,
+                    bl[i].first, bl[i].second->size());
+      need += bl[i].second->size() * sizeof(float);
+    }
+  } catch (const json::exception& e) {
+    input_error("{}: malformed model header: {}", name, e.what());
   }
   if (need != body) input_error("{}: the weights take {} bytes but the file holds {}", name, need, body);
   for (auto& [n, v] : bl) {

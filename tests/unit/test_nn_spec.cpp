@@ -121,3 +121,16 @@ TEST(NnModelFile, TruncatedCorruptedNewerRefused) {
   EXPECT_NE(err(v).find("version 2 is newer"), std::string::npos);
   EXPECT_NE(err("TMLDATA\0xxxxxxxxxxxxxxxxxx").find("bad magic"), std::string::npos);
 }
+
+TEST(NnModelFile, HeaderWithoutWeightListIsRefused) {
+  // Found by fuzzing: a valid header lacking "blobs" escaped as an uncaught exception.
+  ModelFile f;
+  f.layers = preset_layers("mlp", {4}, 2);
+  f.model = make_model(f.layers, {4}, 5);
+  f.classes = {"a", "b"};
+  nlohmann::json h = {{"format", "tinyml-model"}, {"input_shape", {4}}, {"layers", f.layers},
+                      {"classes", f.classes}, {"normalization", f.normalization.json()}};
+  std::string b = begin_container("TMLMODEL", kModelFormatVersion, h.dump());
+  seal_container(b);
+  EXPECT_THROW(deserialize_model(b, "m.tmm"), InputError);
+}
