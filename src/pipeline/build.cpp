@@ -28,9 +28,18 @@ std::string data_stage_hash(const Project& p) {
   return hex64(h);
 }
 
-int data_stage(const Project& p, const BuildOptions& opt, std::ostream& os, json& all);
+int data_stage(const Project& p, const BuildOptions& opt, std::ostream& os, json& all, std::string& hash);
 
 namespace {
+
+// A stage is fresh when every output exists and the stamp holds the hash of its inputs.
+bool stage_fresh(const fs::path& dir, const std::string& hash, std::initializer_list<const char*> outputs,
+                 bool force) {
+  if (force || !fs::exists(dir / ".inputs-hash")) return false;
+  for (const char* o : outputs)
+    if (!fs::exists(dir / o)) return false;
+  return read_file(dir / ".inputs-hash") == hash;
+}
 
 // Prints a stage's report with the stage's tag before every line.
 void print_tagged(std::ostream& os, const std::string& tag, const std::string& text) {
@@ -46,8 +55,7 @@ int train_stage(const Project& p, const std::string& data_hash, const BuildOptio
   const fs::path dir = p.build_dir / "train";
   const fs::path stamp = dir / ".inputs-hash";
   const std::string hash = hex64(hash64(p.train_config, hash64(data_hash)));
-  if (!opt.force && fs::exists(stamp) && fs::exists(dir / "model.tmm") && fs::exists(dir / "report.json") &&
-      read_file(stamp) == hash) {
+  if (stage_fresh(dir, hash, {"model.tmm", "report.json"}, opt.force)) {
     all["train"] = json::parse(read_file(dir / "report.json"));
     all["train"]["up_to_date"] = true;
     if (!opt.json) fmt::print(os, "[train] up to date (inputs unchanged, hash {}); nothing to do\n", hash);
@@ -80,28 +88,29 @@ int train_stage(const Project& p, const std::string& data_hash, const BuildOptio
 }  // namespace
 
 int build(const Project& p, const BuildOptions& opt, std::ostream& os) {
-  json all;
-  std::ostringstream data_out;
-  int rc = data_stage(p, opt, opt.json ? data_out : os, all);
   if (!opt.until.empty() && opt.until != "data" && opt.until != "train")
     input_error("--until: '{}' is not a stage (data, train)", opt.until);
+  json all;
+  std::ostringstream data_out;
+  std::string data_hash;
+  int rc = data_stage(p, opt, opt.json ? data_out : os, all, data_hash);
   if (rc != 0 || !p.model_enabled || opt.until == "data") {
     if (opt.json) os << all.dump(2) << "\n";
     return rc;
   }
-  rc = train_stage(p, data_stage_hash(p), opt, os, all);
+  rc = train_stage(p, data_hash, opt, os, all);
   if (opt.json) os << all.dump(2) << "\n";
   return rc;
 }
 
-int data_stage(const Project& p, const BuildOptions& opt, std::ostream& os, json& all) {
+// Runs the data stage unless it is fresh; `hash` receives the hash of its inputs (read
+// once: the train stage's hash builds on it).
+int data_stage(const Project& p, const BuildOptions& opt, std::ostream& os, json& all, std::string& hash) {
   const fs::path dir = p.build_dir / "data";
   const fs::path stamp = dir / ".inputs-hash";
-  const std::string hash = data_stage_hash(p);
-  const char* outputs[] = {"train.tds", "validation.tds", "test.tds", "report.txt", "report.json"};
-  bool fresh = !opt.force && fs::exists(stamp);
-  for (const char* o : outputs) fresh = fresh && fs::exists(dir / o);
-  if (fresh && read_file(stamp) == hash) {
+  hash = data_stage_hash(p);
+  if (stage_fresh(dir, hash, {"train.tds", "validation.tds", "test.tds", "report.txt", "report.json"},
+                  opt.force)) {
     all["data"] = json::parse(read_file(dir / "report.json"));
     all["data"]["up_to_date"] = true;
     if (!opt.json) {
