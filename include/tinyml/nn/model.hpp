@@ -20,8 +20,9 @@ class Model {
   // Runs the layers, keeping every activation for backward(); returns the output.
   const Tensor& forward(const Tensor& x, bool training);
   // Back-propagates the gradient of the loss with respect to the output; parameter
-  // gradients accumulate (call zero_grad() between steps). Returns d loss / d input.
-  const Tensor& backward(const Tensor& dy);
+  // gradients accumulate (call zero_grad() between steps). Returns d loss / d input, or
+  // an empty tensor when input_grad is false (training needs no input gradient).
+  const Tensor& backward(const Tensor& dy, bool input_grad = true);
   std::vector<Param*> params();
   void zero_grad();
   std::size_t parameter_count();
@@ -32,6 +33,8 @@ class Model {
  private:
   std::size_t source(std::size_t i) const;  // index into acts_ of layer i's input
   std::vector<Tensor> acts_, grads_;
+  std::vector<bool> has_grad_;
+  Tensor scratch_;
 };
 
 // Mean softmax cross-entropy over the batch, from logits. Class weights scale each
