@@ -171,9 +171,15 @@ int cmd_clean(const CleanFlags& c, const CsvFlags& f) {
   return 0;
 }
 
-int cmd_eval(const std::string& model_path, const std::vector<std::string>& datasets, bool as_json) {
+int cmd_eval(const std::string& model_path, const std::vector<std::string>& datasets, bool as_json,
+             double min_accuracy) {
   nn::ModelFile f = nn::load_model(model_path);
   json out = json::object();
+  const std::size_t params = f.model.parameter_count();
+  const std::uint64_t macs = f.model.macs();
+  out["model"] = {{"path", model_path}, {"parameters", params}, {"macs", macs}};
+  if (!as_json) std::cout << fmt::format("{}: {} parameters, {} MACs per inference\n", model_path, params, macs);
+  std::vector<std::string> below;
   for (const auto& path : datasets) {
     data::Dataset d = data::load_dataset(path);
     if (nn::input_shape_for(d) != f.model.input_shape)
@@ -187,8 +193,13 @@ int cmd_eval(const std::string& model_path, const std::vector<std::string>& data
       out[path] = e.json();
     else
       std::cout << path << ": " << e.text();
+    if (e.accuracy < min_accuracy) below.push_back(fmt::format("{}: accuracy {:.4f}", path, e.accuracy));
   }
   if (as_json) std::cout << out.dump(2) << "\n";
+  if (!below.empty()) {
+    std::cerr << fmt::format("tinyml: below --min-accuracy {}: {}\n", min_accuracy, fmt::join(below, "; "));
+    return 1;
+  }
   return 0;
 }
 
@@ -393,16 +404,20 @@ int main(int argc, char** argv) {
   std::string eval_model;
   std::vector<std::string> eval_data;
   bool eval_json = false;
+  double eval_min_accuracy = 0;
   CLI::App* eval_cmd = app.add_subcommand(
       "eval",
-      "Evaluate a trained model on datasets: accuracy, per-class precision, recall and F1,\n"
-      "and the confusion matrix.\n"
-      "Example: tinyml eval build/train/model.tmm build/data/test.tds --json");
+      "Evaluate a trained model on datasets: its size (parameters, MACs), accuracy,\n"
+      "per-class precision, recall and F1, and the confusion matrix. With --min-accuracy\n"
+      "it exits with status 1 when a dataset scores below the floor (a gate for CI).\n"
+      "Example: tinyml eval build/train/model.tmm build/data/test.tds --min-accuracy 0.9");
   eval_cmd->add_option("model", eval_model, "Model file (.tmm)")->required()->check(CLI::ExistingFile);
   eval_cmd->add_option("datasets", eval_data, "Dataset files (.tds) from the data stage")
       ->required()
       ->check(CLI::ExistingFile);
   eval_cmd->add_flag("--json", eval_json, "Print machine-readable JSON");
+  eval_cmd->add_option("--min-accuracy", eval_min_accuracy, "Exit with status 1 if any dataset's accuracy is lower")
+      ->check(CLI::Range(0.0, 1.0));
 
   std::string train_project, train_build_dir;
   BuildOptions topt;
@@ -445,7 +460,7 @@ int main(int argc, char** argv) {
     if (*clean) return cmd_clean(cf, clean_csv);
     if (*split) return cmd_split(sf, split_csv);
     if (*merge_cmd) return cmd_merge(mf, merge_csv);
-    if (*eval_cmd) return cmd_eval(eval_model, eval_data, eval_json);
+    if (*eval_cmd) return cmd_eval(eval_model, eval_data, eval_json, eval_min_accuracy);
     if (*train_cmd) {
       Project p = load_project(train_project);
       if (!p.model_enabled) input_error("{}: no [model] section: nothing to train", train_project);
