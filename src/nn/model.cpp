@@ -131,15 +131,23 @@ std::uint64_t Model::macs() const {
   return m;
 }
 
+std::vector<Model::LayerInfo> Model::layer_info() {
+  std::vector<LayerInfo> rows;
+  for (auto& l : layers) {
+    std::size_t np = 0;
+    for (Param* p : l->params()) np += p->w.size();
+    rows.push_back({l->kind(), l->describe(), l->out_shape, np, l->macs()});
+  }
+  return rows;
+}
+
 std::string Model::summary() {
   std::string s = fmt::format("{:<4} {:<52} {:>16} {:>10} {:>12}\n", "#", "layer", "output", "params", "MACs");
   s += fmt::format("{:<4} {:<52} {:>16}\n", "", "input", to_string(input_shape));
-  for (std::size_t i = 0; i < layers.size(); ++i) {
-    std::size_t np = 0;
-    for (Param* p : layers[i]->params()) np += p->w.size();
-    s += fmt::format("{:<4} {:<52} {:>16} {:>10} {:>12}\n", i + 1, layers[i]->describe(),
-                     to_string(layers[i]->out_shape), np, layers[i]->macs());
-  }
+  std::size_t i = 0;
+  for (const LayerInfo& r : layer_info())
+    s += fmt::format("{:<4} {:<52} {:>16} {:>10} {:>12}\n", ++i, r.description, to_string(r.output), r.parameters,
+                     r.macs);
   s += fmt::format("total: {} parameters, {} MACs per inference\n", parameter_count(), macs());
   return s;
 }

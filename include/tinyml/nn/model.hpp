@@ -29,6 +29,14 @@ class Model {
   std::uint64_t macs() const;
   Shape output_shape() const { return layers.empty() ? input_shape : layers.back()->out_shape; }
   std::string summary();
+  // One row per layer: what it is, its output shape, parameters and MACs per inference.
+  struct LayerInfo {
+    std::string kind, description;
+    Shape output;
+    std::size_t parameters = 0;
+    std::uint64_t macs = 0;
+  };
+  std::vector<LayerInfo> layer_info();
 
  private:
   std::size_t source(std::size_t i) const;  // index into acts_ of layer i's input
