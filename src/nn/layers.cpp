@@ -694,10 +694,16 @@ void Activation::apply_grad(const Tensor& x, const Tensor& y, const Tensor& dy, 
   float* __restrict dv = dx.v.data();
   switch (a_) {
     case Act::ReLU:
-      for (std::size_t i = b; i < e; ++i) dv[i] = xv[i] > 0 ? gv[i] : 0.0f;
+      for (std::size_t i = b; i < e; ++i) {
+        const float g = gv[i];  // read unconditionally, so the loop vectorizes
+        dv[i] = xv[i] > 0 ? g : 0.0f;
+      }
       break;
     case Act::ReLU6:
-      for (std::size_t i = b; i < e; ++i) dv[i] = (xv[i] > 0 && xv[i] < 6) ? gv[i] : 0.0f;
+      for (std::size_t i = b; i < e; ++i) {
+        const float g = gv[i], v = xv[i];
+        dv[i] = (v > 0 && v < 6) ? g : 0.0f;
+      }
       break;
     case Act::Tanh:
       for (std::size_t i = b; i < e; ++i) dx.v[i] = dy.v[i] * (1 - y.v[i] * y.v[i]);
