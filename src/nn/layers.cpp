@@ -74,12 +74,6 @@ Shape out_hwc(bool one_d, int h, int w, int c) {
   return one_d ? Shape{w, c} : Shape{h, w, c};
 }
 
-// Each of `rows` rows of out (bias.size() values each) set to the bias.
-void fill_rows(float* out, std::size_t rows, const std::vector<float>& bias) {
-  const std::size_t n = bias.size();
-  for (std::size_t r = 0; r < rows; ++r) std::copy_n(bias.data(), n, out + r * n);
-}
-
 // Copies a short run of floats without a library call (im2col copies a few values at a
 // time: a call per run would cost more than the copy).
 inline void copy_run(const float* src, std::size_t n, float* dst) {
@@ -94,6 +88,12 @@ inline void copy_run(const float* src, std::size_t n, float* dst) {
     i += 2;
   }
   if (n & 1) dst[i] = src[i];
+}
+
+// Each of `rows` rows of out (bias.size() values each) set to the bias.
+void fill_rows(float* out, std::size_t rows, const std::vector<float>& bias) {
+  const std::size_t n = bias.size();
+  for (std::size_t r = 0; r < rows; ++r) copy_run(bias.data(), n, out + r * n);
 }
 
 // Calls f(tap, iy, ix) for each kernel tap (ky, kx) of output (oy, ox) that falls inside
