@@ -123,3 +123,76 @@ TEST(Calibrate, ObservesEveryNodeOfAModel) {
   auto few = observe(m, d, 100);
   EXPECT_EQ(few[0].count(), 400u);
 }
+
+#include "tinyml/optimize/fold.hpp"
+
+namespace {
+
+void randomize(std::vector<float>& v, data::Rng& rng, float lo, float hi) {
+  for (auto& x : v) x = lo + (hi - lo) * static_cast<float>(rng.below(10000)) / 10000.0f;
+}
+
+}  // namespace
+
+TEST(Fold, PlanMergesBatchNormAndActivationsOnlyWhereSafe) {
+  // conv, bn, relu | conv, relu6 | add(from the first block's output) , relu | dense
+  auto layers = nlohmann::json::parse(R"([
+    {"type": "conv2d", "filters": 4, "kernel": 3}, {"type": "batchnorm"}, {"type": "relu"},
+    {"type": "conv2d", "filters": 4, "kernel": 3}, {"type": "relu6"},
+    {"type": "add", "from": 3}, {"type": "relu"},
+    {"type": "flatten"}, {"type": "dense", "units": 2}])");
+  nn::Model m = nn::make_model(layers, {5, 5, 1}, 1);
+  auto ops = plan_ops(m);
+  ASSERT_EQ(ops.size(), 5u);
+  EXPECT_EQ(ops[0].layer, 0u);
+  EXPECT_EQ(ops[0].batchnorm, 1u);
+  EXPECT_EQ(ops[0].activation, 2u);
+  EXPECT_EQ(ops[0].fused, Fused::ReLU);
+  EXPECT_EQ(ops[0].output_node, 3u);
+  // The second conv's ReLU6 output is read twice (the add's two inputs are the relu6 and
+  // the first block): the relu6 itself is read only by the add, so it fuses.
+  EXPECT_EQ(ops[1].layer, 3u);
+  EXPECT_EQ(ops[1].fused, Fused::ReLU6);
+  EXPECT_EQ(ops[2].layer, 5u);  // add + relu
+  EXPECT_EQ(ops[2].fused, Fused::ReLU);
+  EXPECT_EQ(ops[3].layer, 7u);  // flatten
+  EXPECT_EQ(ops[4].layer, 8u);  // dense
+  EXPECT_FALSE(ops[4].batchnorm);
+
+  // A conv whose raw output is also read elsewhere keeps its BatchNorm separate.
+  auto shared = nlohmann::json::parse(R"([
+    {"type": "conv2d", "filters": 2, "kernel": 1}, {"type": "batchnorm"}, {"type": "add", "from": 1}])");
+  nn::Model s = nn::make_model(shared, {3, 3, 2}, 1);
+  auto sops = plan_ops(s);
+  ASSERT_EQ(sops.size(), 3u);
+  EXPECT_FALSE(sops[0].batchnorm);
+}
+
+TEST(Fold, FoldedWeightsReproduceConvPlusBatchNorm) {
+  for (const char* conv : {R"({"type": "conv2d", "filters": 3, "kernel": 3})",
+                           R"({"type": "depthwise_conv2d", "kernel": 3, "depth_multiplier": 2})",
+                           R"({"type": "dense", "units": 3})"}) {
+    auto with_bn = nlohmann::json::array({nlohmann::json::parse(conv), {{"type", "batchnorm"}}});
+    auto without = nlohmann::json::array({nlohmann::json::parse(conv)});
+    nn::Model a = nn::make_model(with_bn, {4, 4, 2}, 3);
+    nn::Model b = nn::make_model(without, {4, 4, 2}, 3);
+    data::Rng rng(11);
+    auto* bn = dynamic_cast<nn::BatchNorm*>(a.layers[1].get());
+    ASSERT_NE(bn, nullptr);
+    randomize(bn->running_mean, rng, -1, 1);
+    randomize(bn->running_var, rng, 0.2f, 2);
+    for (nn::Param* p : a.params()) randomize(p->w, rng, -1, 1);
+    auto ops = plan_ops(a);
+    ASSERT_EQ(ops.size(), 1u) << conv;
+    FoldedWeights f = folded_weights(a, ops[0]);
+    b.params()[0]->w = f.w;
+    b.params()[1]->w = f.b;
+    nn::Tensor x;
+    x.resize(3, {4, 4, 2});
+    randomize(x.v, rng, -2, 2);
+    const auto ya = a.forward(x, false).v;
+    const auto yb = b.forward(x, false).v;
+    ASSERT_EQ(ya.size(), yb.size());
+    for (std::size_t i = 0; i < ya.size(); ++i) EXPECT_NEAR(ya[i], yb[i], 1e-4) << conv << " value " << i;
+  }
+}
