@@ -196,3 +196,68 @@ TEST(Fold, FoldedWeightsReproduceConvPlusBatchNorm) {
     for (std::size_t i = 0; i < ya.size(); ++i) EXPECT_NEAR(ya[i], yb[i], 1e-4) << conv << " value " << i;
   }
 }
+
+#include "tinyml/optimize/prune.hpp"
+#include "digits.hpp"
+
+TEST(Prune, MasksKeepTheLargestWeightsPerTensor) {
+  nn::Model m = nn::make_model(nlohmann::json::parse(R"([{"type": "dense", "units": 2}])"), {3}, 1);
+  m.params()[0]->w = {0.5f, -0.1f, 0.3f, -0.9f, 0.2f, 0.05f};
+  m.params()[1]->w = {0.01f, 0.02f};
+  Masks k = magnitude_masks(m, 0.5);
+  ASSERT_EQ(k.size(), 2u);
+  EXPECT_EQ(k[0], (std::vector<std::uint8_t>{1, 0, 1, 1, 0, 0}));
+  EXPECT_TRUE(k[1].empty());  // biases are not pruned
+  apply_masks(m, k);
+  EXPECT_EQ(m.params()[0]->w, (std::vector<float>{0.5f, 0, 0.3f, -0.9f, 0, 0}));
+  EXPECT_EQ(m.params()[1]->w, (std::vector<float>{0.01f, 0.02f}));
+  EXPECT_THROW(magnitude_masks(m, 1.0), InputError);
+}
+
+TEST(Prune, CubicScheduleReachesTheTargetAndHoldsIt) {
+  PruneOptions o;
+  o.sparsity = 0.8;
+  o.ramp = 0.5;
+  o.train.epochs = 10;  // ramp over 5 epochs
+  double last = 0;
+  for (int e = 0; e < 10; ++e) {
+    double s = sparsity_at(o, e);
+    EXPECT_GE(s, last);
+    last = s;
+  }
+  EXPECT_NEAR(sparsity_at(o, 0), 0.8 - 0.8 * std::pow(0.8, 3), 1e-12);
+  EXPECT_DOUBLE_EQ(sparsity_at(o, 4), 0.8);
+  EXPECT_DOUBLE_EQ(sparsity_at(o, 9), 0.8);
+}
+
+TEST(Prune, HalfTheDigitsCnnWeightsCostLittleAccuracy) {
+  auto d = testdata::digits();
+  nn::Model m = nn::make_model(nlohmann::json::parse(R"([
+    {"type": "reshape", "shape": [8, 8, 1]}, {"type": "conv2d", "filters": 16, "kernel": 3}, {"type": "relu"},
+    {"type": "max_pool2d"}, {"type": "conv2d", "filters": 32, "kernel": 3}, {"type": "relu"},
+    {"type": "max_pool2d"}, {"type": "flatten"}, {"type": "dense", "units": 10}])"),
+                               {8, 8}, 42);
+  nn::TrainConfig c;
+  c.epochs = 12;
+  c.optimizer.lr = 3e-3f;
+  c.schedule = "cosine";
+  nn::train_classifier(m, d[0], &d[1], c);
+  auto accuracy = [&](nn::Model& model) {
+    auto p = nn::predict(model, d[2]);
+    std::size_t ok = 0;
+    for (std::size_t i = 0; i < p.size(); ++i) ok += p[i] == d[2].y[i];
+    return static_cast<double>(ok) / static_cast<double>(p.size());
+  };
+  const double before = accuracy(m);
+  PruneOptions o;
+  o.sparsity = 0.5;
+  o.train.epochs = 4;
+  o.train.optimizer.lr = 1e-3f;
+  prune_and_finetune(m, d[0], &d[1], o);
+  const double after = accuracy(m);
+  std::printf("digits CNN: test accuracy %.4f dense, %.4f at 50%% sparsity\n", before, after);
+  for (const auto& l : weight_sparsity(m)) {
+    EXPECT_EQ(l.zeros, l.weights / 2) << l.layer;  // exactly floor(0.5 * size) zeros
+  }
+  EXPECT_GE(after, before - 0.01);
+}
