@@ -200,6 +200,26 @@ TEST(Fold, FoldedWeightsReproduceConvPlusBatchNorm) {
 #include "tinyml/optimize/prune.hpp"
 #include "digits.hpp"
 
+namespace {
+
+// The float model of the pruning tests, trained on the digits split.
+void train_float(nn::Model& m, const std::array<data::Dataset, 3>& d) {
+  nn::TrainConfig c;
+  c.epochs = 12;
+  c.optimizer.lr = 3e-3f;
+  c.schedule = "cosine";
+  nn::train_classifier(m, d[0], &d[1], c);
+}
+
+double test_accuracy(nn::Model& m, const data::Dataset& test) {
+  auto p = nn::predict(m, test);
+  std::size_t ok = 0;
+  for (std::size_t i = 0; i < p.size(); ++i) ok += p[i] == test.y[i];
+  return static_cast<double>(ok) / static_cast<double>(p.size());
+}
+
+}  // namespace
+
 TEST(Prune, MasksKeepTheLargestWeightsPerTensor) {
   nn::Model m = nn::make_model(nlohmann::json::parse(R"([{"type": "dense", "units": 2}])"), {3}, 1);
   m.params()[0]->w = {0.5f, -0.1f, 0.3f, -0.9f, 0.2f, 0.05f};
@@ -237,17 +257,8 @@ TEST(Prune, HalfTheDigitsCnnWeightsCostLittleAccuracy) {
     {"type": "max_pool2d"}, {"type": "conv2d", "filters": 32, "kernel": 3}, {"type": "relu"},
     {"type": "max_pool2d"}, {"type": "flatten"}, {"type": "dense", "units": 10}])"),
                                {8, 8}, 42);
-  nn::TrainConfig c;
-  c.epochs = 12;
-  c.optimizer.lr = 3e-3f;
-  c.schedule = "cosine";
-  nn::train_classifier(m, d[0], &d[1], c);
-  auto accuracy = [&](nn::Model& model) {
-    auto p = nn::predict(model, d[2]);
-    std::size_t ok = 0;
-    for (std::size_t i = 0; i < p.size(); ++i) ok += p[i] == d[2].y[i];
-    return static_cast<double>(ok) / static_cast<double>(p.size());
-  };
+  train_float(m, d);
+  auto accuracy = [&](nn::Model& model) { return test_accuracy(model, d[2]); };
   const double before = accuracy(m);
   PruneOptions o;
   o.sparsity = 0.5;
@@ -316,17 +327,8 @@ TEST(Structured, HalvingTheDigitsCnnMacsCostsLittleAccuracy) {
     {"type": "relu"}, {"type": "max_pool2d"}, {"type": "conv2d", "filters": 32, "kernel": 3}, {"type": "relu"},
     {"type": "max_pool2d"}, {"type": "flatten"}, {"type": "dense", "units": 10}])");
   nn::Model m = nn::make_model(layers, {8, 8}, 42);
-  nn::TrainConfig c;
-  c.epochs = 12;
-  c.optimizer.lr = 3e-3f;
-  c.schedule = "cosine";
-  nn::train_classifier(m, d[0], &d[1], c);
-  auto accuracy = [&](nn::Model& model) {
-    auto p = nn::predict(model, d[2]);
-    std::size_t ok = 0;
-    for (std::size_t i = 0; i < p.size(); ++i) ok += p[i] == d[2].y[i];
-    return static_cast<double>(ok) / static_cast<double>(p.size());
-  };
+  train_float(m, d);
+  auto accuracy = [&](nn::Model& model) { return test_accuracy(model, d[2]); };
   const double before = accuracy(m);
   const double f = fraction_for_macs(layers, m, 0.5);
   ASSERT_GT(f, 0.0);
