@@ -35,6 +35,32 @@ std::vector<float> symmetric_weight_scales(std::span<const float> w, std::size_t
   return s;
 }
 
+QuantizedWeights quantize_weights(std::span<const float> w, std::size_t channels, bool last_axis) {
+  QuantizedWeights r;
+  r.scales = symmetric_weight_scales(w, channels, last_axis);
+  r.q.resize(w.size());
+  const std::size_t per = w.size() / channels;
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    const std::size_t c = last_axis ? i % channels : i / per;
+    const double v = std::round(static_cast<double>(w[i]) / r.scales[c]);
+    r.q[i] = static_cast<std::int8_t>(std::clamp(v, -127.0, 127.0));
+  }
+  return r;
+}
+
+std::vector<std::int32_t> quantize_bias(std::span<const float> b, float input_scale, std::span<const float> weight_scales) {
+  if (b.size() != weight_scales.size())
+    input_error("{} biases but {} weight scales", b.size(), weight_scales.size());
+  std::vector<std::int32_t> q(b.size());
+  for (std::size_t c = 0; c < b.size(); ++c) {
+    const double s = static_cast<double>(input_scale) * weight_scales[c];
+    if (!(s > 0)) input_error("bias {}: scale {} is not positive", c, s);
+    const double v = std::round(static_cast<double>(b[c]) / s);
+    q[c] = static_cast<std::int32_t>(std::clamp(v, -2147483648.0, 2147483647.0));
+  }
+  return q;
+}
+
 RangeMethod parse_range_method(std::string_view s) {
   if (s == "minmax") return RangeMethod::MinMax;
   if (s == "percentile") return RangeMethod::Percentile;

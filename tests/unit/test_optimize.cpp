@@ -380,3 +380,16 @@ TEST(Sparse, DecoderRefusesMalformedBytes) {
   EXPECT_THROW(decode_bitmask(stray, 2, 3), InputError);
   EXPECT_THROW(encode_bitmask(w, 4), InputError);
 }
+
+TEST(Quantize, WeightsPerChannelAndBiasInInt32) {
+  const std::vector<float> w = {1.0f, -0.5f, 0.25f, 0.0f, 0.0f, 0.0f, -2.0f, 1.0f, 0.5f};  // 3 channels
+  auto q = quantize_weights(w, 3);
+  EXPECT_EQ(q.q, (std::vector<std::int8_t>{127, -64, 32, 0, 0, 0, -127, 64, 32}));  // 63.5 and 31.75 round away
+  EXPECT_FLOAT_EQ(q.scales[2], 2.0f / 127.0f);
+  // Bias 0.1 at input scale 0.5 and weight scale 1/127: 0.1 / (0.5 / 127) = 25.4 -> 25.
+  auto b = quantize_bias(std::vector<float>{0.1f, -0.1f, 1e12f}, 0.5f, q.scales);
+  EXPECT_EQ(b[0], 25);
+  EXPECT_EQ(b[1], 0);  // channel 1 (all zeros) has weight scale 1: -0.1 / 0.5 = -0.2 rounds to 0
+  EXPECT_EQ(b[2], INT32_MAX);  // saturated
+  EXPECT_THROW(quantize_bias(std::vector<float>{1.0f}, 0.5f, q.scales), InputError);
+}

@@ -35,6 +35,18 @@ QParams asymmetric_int8(float lo, float hi);
 // `last_axis` the channel is the fastest axis instead (depthwise [kh][kw][channels]).
 std::vector<float> symmetric_weight_scales(std::span<const float> w, std::size_t channels, bool last_axis = false);
 
+// Weights quantized per output channel: q = round(w / scale[c]) clamped to [-127, 127]
+// (symmetric: -128 is not used), with the channel layout of symmetric_weight_scales.
+struct QuantizedWeights {
+  std::vector<std::int8_t> q;
+  std::vector<float> scales;
+};
+QuantizedWeights quantize_weights(std::span<const float> w, std::size_t channels, bool last_axis = false);
+
+// A bias in int32 for an input scale and per-channel weight scales:
+// round(b[c] / (input_scale * weight_scale[c])), saturated to the int32 range.
+std::vector<std::int32_t> quantize_bias(std::span<const float> b, float input_scale, std::span<const float> weight_scales);
+
 enum class RangeMethod { MinMax, Percentile, Mse };
 RangeMethod parse_range_method(std::string_view s);  // minmax | percentile | mse
 std::string_view to_string(RangeMethod m);
