@@ -41,12 +41,30 @@ void Model::build(const Shape& input, std::uint64_t seed) {
   }
 }
 
+void Model::apply_fake_quant(std::size_t node) {
+  if (node >= fake_quant.size() || !fake_quant[node]) return;
+  const FakeQuant q = *fake_quant[node];
+  auto& v = acts_[node].v;
+  auto& inside = inside_[node];
+  inside.resize(v.size());
+  const float lo = q.scale * static_cast<float>(-128 - q.zero_point);
+  const float hi = q.scale * static_cast<float>(127 - q.zero_point);
+  for (std::size_t k = 0; k < v.size(); ++k) {
+    inside[k] = v[k] >= lo && v[k] <= hi;
+    const float c = std::round(v[k] / q.scale) + static_cast<float>(q.zero_point);
+    v[k] = q.scale * (std::clamp(c, -128.0f, 127.0f) - static_cast<float>(q.zero_point));
+  }
+}
+
 const Tensor& Model::forward(const Tensor& x, bool training) {
   acts_.resize(layers.size() + 1);
+  inside_.resize(layers.size() + 1);
   acts_[0] = x;
+  apply_fake_quant(0);
   for (std::size_t i = 0; i < layers.size(); ++i) {
     if (auto* add = dynamic_cast<Add*>(layers[i].get())) add->other = &acts_[static_cast<std::size_t>(add->from + 1)];
     layers[i]->forward(acts_[source(i)], acts_[i + 1], training);
+    apply_fake_quant(i + 1);
   }
   return acts_.back();
 }
@@ -75,6 +93,12 @@ const Tensor& Model::backward(const Tensor& dy, bool input_grad) {
     if (!has_grad_[i + 1]) {  // an output nobody read (cannot happen for the last layer)
       grads_[i + 1].resize(acts_[i + 1].n, acts_[i + 1].shape);
       has_grad_[i + 1] = true;
+    }
+    if (i + 1 < fake_quant.size() && fake_quant[i + 1]) {  // clipped straight-through estimator
+      auto& g = grads_[i + 1].v;
+      const auto& inside = inside_[i + 1];
+      for (std::size_t k = 0; k < g.size() && k < inside.size(); ++k)
+        if (!inside[k]) g[k] = 0.0f;
     }
     const std::size_t src = source(i);
     layers[i]->input_grad = wanted(src);

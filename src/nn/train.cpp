@@ -177,6 +177,7 @@ TrainResult train_classifier(Model& m, const data::Dataset& train, const data::D
       fill_batch(train, idx, b, e, shape, x, y);
       augment(x, c, aug_rng);
       m.zero_grad();
+      if (c.before_forward) c.before_forward(m);
       const Tensor& out = m.forward(x, true);
       float l = softmax_cross_entropy(out, y, cw, c.label_smoothing, dl);
       for (std::size_t i = 0; i < e - b; ++i) {
@@ -184,6 +185,7 @@ TrainResult train_classifier(Model& m, const data::Dataset& train, const data::D
         if (std::max_element(z, z + K) - z == y[i]) ++correct;
       }
       m.backward(dl, false);
+      if (c.before_step) c.before_step(m);
       opt.step(m.params(), log.lr);
       loss_sum += static_cast<double>(l) * static_cast<double>(e - b);
       seen += e - b;

@@ -393,3 +393,59 @@ TEST(Quantize, WeightsPerChannelAndBiasInInt32) {
   EXPECT_EQ(b[2], INT32_MAX);  // saturated
   EXPECT_THROW(quantize_bias(std::vector<float>{1.0f}, 0.5f, q.scales), InputError);
 }
+
+#include "tinyml/optimize/qat.hpp"
+
+TEST(Qat, FakeQuantRoundsForwardAndClipsTheGradient) {
+  nn::Model m = nn::make_model(nlohmann::json::parse(R"([{"type": "dense", "units": 2}])"), {2}, 1);
+  m.params()[0]->w = {1, 0, 0, 1};  // identity
+  m.params()[1]->w = {0, 0};
+  m.fake_quant.resize(2);
+  m.fake_quant[1] = nn::Model::FakeQuant{0.5f, 0};  // grid: -64 .. 63.5 in steps of 0.5
+  nn::Tensor x;
+  x.resize(1, {2});
+  x.v = {0.3f, 100.0f};
+  const auto y = m.forward(x, true).v;
+  EXPECT_FLOAT_EQ(y[0], 0.5f);   // 0.6 steps rounds to 1
+  EXPECT_FLOAT_EQ(y[1], 63.5f);  // clamped to code 127
+  nn::Tensor dy;
+  dy.resize(1, {2});
+  dy.v = {1.0f, 1.0f};
+  m.zero_grad();
+  const auto dx = m.backward(dy).v;
+  EXPECT_FLOAT_EQ(dx[0], 1.0f);  // inside the grid: passed straight through
+  EXPECT_FLOAT_EQ(dx[1], 0.0f);  // outside: clipped
+}
+
+TEST(Qat, FineTuningKeepsTheSimulatedInt8ModelClose) {
+  auto d = testdata::digits();
+  auto layers = nlohmann::json::parse(R"([
+    {"type": "reshape", "shape": [8, 8, 1]}, {"type": "conv2d", "filters": 8, "kernel": 3}, {"type": "relu"},
+    {"type": "max_pool2d"}, {"type": "flatten"}, {"type": "dense", "units": 10}])");
+  nn::Model m = nn::make_model(layers, {8, 8}, 42);
+  train_float(m, d);
+  const double fp = test_accuracy(m, d[2]);
+  auto obs = observe(m, d[0], 500);
+  std::vector<std::size_t> nodes = {0};
+  for (const PlannedOp& op : plan_ops(m)) nodes.push_back(op.output_node);
+  // The int8 simulation: activations on their grids, weights on theirs.
+  auto simulate = [&](nn::Model& model) {
+    std::vector<std::vector<float>> keep;
+    for (nn::Param* p : model.params()) keep.push_back(p->w);
+    fake_quantize_weights(model);
+    const double a = test_accuracy(model, d[2]);
+    auto ps = model.params();
+    for (std::size_t i = 0; i < ps.size(); ++i) ps[i]->w = keep[i];
+    return a;
+  };
+  m.fake_quant = activation_grids(obs, nodes, RangeMethod::MinMax);
+  const double ptq = simulate(m);
+  nn::TrainConfig c;
+  c.epochs = 2;
+  c.optimizer.lr = 5e-4f;
+  qat_finetune(m, m.fake_quant, d[0], &d[1], c);
+  const double qat = simulate(m);
+  std::printf("digits CNN: float %.4f, int8 simulated after calibration %.4f, after QAT %.4f\n", fp, ptq, qat);
+  EXPECT_GE(ptq, fp - 0.02);
+  EXPECT_GE(qat, fp - 0.01);
+}

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,11 +41,23 @@ class Model {
   };
   std::vector<LayerInfo> layer_info();
 
+  // Fake quantization for quantization-aware training: when set for node k, forward()
+  // rounds node k's values to the int8 grid of `scale` and `zero_point` (clamping to
+  // [-128, 127]) in place, and backward() passes the gradient only where the value was
+  // inside the grid's range (the straight-through estimator, clipped). Empty: off.
+  struct FakeQuant {
+    float scale = 1.0f;
+    std::int32_t zero_point = 0;
+  };
+  std::vector<std::optional<FakeQuant>> fake_quant;  // per node: [0] input, [i + 1] layer i
+
  private:
+  void apply_fake_quant(std::size_t node);
   std::size_t source(std::size_t i) const;  // index into acts_ of layer i's input
   std::vector<Tensor> acts_, grads_;
   std::vector<bool> has_grad_;
   Tensor scratch_;
+  std::vector<std::vector<std::uint8_t>> inside_;  // per node: the fake-quant pass-through mask
 };
 
 // Mean softmax cross-entropy over the batch, from logits. Class weights scale each

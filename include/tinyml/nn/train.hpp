@@ -31,6 +31,10 @@ struct TrainConfig {
   int augment_shift = 0;        // roll each window by up to +-N steps
   float augment_scale = 0.0f;   // multiply by 1 + U(-s, s)
   float augment_noise = 0.0f;   // add U(-a, a) noise (uniform, deterministic)
+  // Called before each batch's forward pass and before its optimizer step (quantization-
+  // aware training swaps fake-quantized weights in and the float weights back); may be
+  // empty.
+  std::function<void(Model&)> before_forward, before_step;
 };
 
 struct EpochLog {
