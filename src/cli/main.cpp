@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "tinyml/classic/model_file.hpp"
 #include "tinyml/data/clean.hpp"
 #include "tinyml/data/csv.hpp"
 #include "tinyml/data/inspect.hpp"
@@ -172,21 +173,43 @@ int cmd_clean(const CleanFlags& c, const CsvFlags& f) {
 }
 
 int cmd_eval(const std::string& model_path, const std::vector<std::string>& datasets, bool as_json) {
-  nn::ModelFile f = nn::load_model(model_path);
+  const std::string bytes = read_file(model_path);
   json out = json::object();
-  for (const auto& path : datasets) {
-    data::Dataset d = data::load_dataset(path);
-    if (nn::input_shape_for(d) != f.model.input_shape)
-      input_error("{}: samples of shape {}, but the model {} takes {}", path, nn::to_string(nn::input_shape_for(d)),
-                  model_path, nn::to_string(f.model.input_shape));
-    if (d.classes != f.classes)
-      input_error("{}: classes [{}] differ from the model's [{}]", path, fmt::join(d.classes, ", "),
-                  fmt::join(f.classes, ", "));
-    eval::Evaluation e = eval::evaluate(d.y, nn::predict(f.model, d), d.classes);
+  auto print = [&](const std::string& path, const json& j, const std::string& text) {
     if (as_json)
-      out[path] = e.json();
+      out[path] = j;
     else
-      std::cout << path << ": " << e.text();
+      std::cout << path << ": " << text;
+  };
+  if (classic::is_classic_model(bytes)) {
+    // A KNN, tree or forest (.tmc): the usual evaluation; an anomaly detector: how it
+    // separates its normal class from the others at its calibrated threshold.
+    classic::ClassicModelFile f = classic::deserialize_classic(bytes, model_path);
+    for (const auto& path : datasets) {
+      data::Dataset d = data::load_dataset(path);
+      f.check_dataset(d, path, model_path);
+      if (auto* a = std::get_if<classic::AnomalyDetector>(&f.model)) {
+        const classic::DetectionMetrics m =
+            classic::detection_metrics(a->score(d), classic::anomaly_labels(d, a->normal_class), a->threshold);
+        print(path, m.json(), m.text());
+      } else {
+        const eval::Evaluation e = eval::evaluate(d.y, f.predict(d), d.classes);
+        print(path, e.json(), e.text());
+      }
+    }
+  } else {
+    nn::ModelFile f = nn::deserialize_model(bytes, model_path);
+    for (const auto& path : datasets) {
+      data::Dataset d = data::load_dataset(path);
+      if (nn::input_shape_for(d) != f.model.input_shape)
+        input_error("{}: samples of shape {}, but the model {} takes {}", path, nn::to_string(nn::input_shape_for(d)),
+                    model_path, nn::to_string(f.model.input_shape));
+      if (d.classes != f.classes)
+        input_error("{}: classes [{}] differ from the model's [{}]", path, fmt::join(d.classes, ", "),
+                    fmt::join(f.classes, ", "));
+      const eval::Evaluation e = eval::evaluate(d.y, nn::predict(f.model, d), d.classes);
+      print(path, e.json(), e.text());
+    }
   }
   if (as_json) std::cout << out.dump(2) << "\n";
   return 0;
@@ -395,10 +418,16 @@ int main(int argc, char** argv) {
   bool eval_json = false;
   CLI::App* eval_cmd = app.add_subcommand(
       "eval",
-      "Evaluate a trained model on datasets: accuracy, per-class precision, recall and F1,\n"
-      "and the confusion matrix.\n"
-      "Example: tinyml eval build/train/model.tmm build/data/test.tds --json");
-  eval_cmd->add_option("model", eval_model, "Model file (.tmm)")->required()->check(CLI::ExistingFile);
+      "Evaluate a trained model on datasets. A classifier (the network's .tmm, or knn.tmc,\n"
+      "tree.tmc, forest.tmc) gives accuracy, per-class precision, recall and F1, and the\n"
+      "confusion matrix. An anomaly detector (anomaly.tmc) gives its threshold, the\n"
+      "false-positive rate on the normal samples, ROC AUC of its scores, and detection\n"
+      "precision, recall and F1 (an anomaly is a positive).\n"
+      "Example: tinyml eval build/train/model.tmm build/data/test.tds --json\n"
+      "Example: tinyml eval build/train/anomaly.tmc build/data/test.tds");
+  eval_cmd->add_option("model", eval_model, "Model file (.tmm or .tmc) from the train stage")
+      ->required()
+      ->check(CLI::ExistingFile);
   eval_cmd->add_option("datasets", eval_data, "Dataset files (.tds) from the data stage")
       ->required()
       ->check(CLI::ExistingFile);
@@ -448,7 +477,9 @@ int main(int argc, char** argv) {
     if (*eval_cmd) return cmd_eval(eval_model, eval_data, eval_json);
     if (*train_cmd) {
       Project p = load_project(train_project);
-      if (!p.model_enabled) input_error("{}: no [model] section: nothing to train", train_project);
+      if (!p.trains())
+        input_error("{}: no [model] section (nor [knn], [tree], [forest] or [anomaly]): nothing to train",
+                    train_project);
       if (!train_build_dir.empty()) p.build_dir = train_build_dir;
       topt.progress = ::isatty(STDOUT_FILENO) != 0;
       return build(p, topt, std::cout);
