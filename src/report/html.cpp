@@ -559,9 +559,9 @@ void classic_section(std::string& out, const json& report) {
 }
 
 // A rate with three decimals, or "undefined" (null in the report).
-std::string rate(const json& part, const char* key) {
+std::string rate(const json& part, const char* key, int decimals = 3) {
   const json* v = member(part, key);
-  return v && v->is_number() ? fixed(v->get<double>(), 3) : "<span class=\"undefined\">undefined</span>";
+  return v && v->is_number() ? fixed(v->get<double>(), decimals) : "<span class=\"undefined\">undefined</span>";
 }
 
 void anomaly_section(std::string& out, const json& report) {
@@ -593,7 +593,7 @@ void anomaly_section(std::string& out, const json& report) {
              "<td class=\"num\">{}</td></tr>\n",
         set, grouped(count(*p, "samples")), grouped(count(*p, "normal")), grouped(count(*p, "anomalies")),
         rate(*p, "false_positive_rate"), rate(*p, "precision"), rate(*p, "recall"), rate(*p, "f1"),
-        rate(*p, "roc_auc"));
+        rate(*p, "roc_auc", 4));
   }
   out += "</tbody>\n</table></div>\n<p class=\"note\">Recall, F1 and ROC AUC are undefined for a set without "
          "anomalies, the false-positive rate for one without normal samples.</p>\n";
@@ -612,7 +612,7 @@ void classic_cards(std::string& out, const json& report) {
              fmt::format("macro F1 {}", fixed(number(*t, "macro_f1"), 3)));
   if (const json* a = member(report, "anomaly"))
     if (const json* t = member(*a, "test"))
-      card(out, "anomaly test ROC AUC", rate(*t, "roc_auc"),
+      card(out, "anomaly test ROC AUC", rate(*t, "roc_auc", 4),
            fmt::format("false-positive rate {}, recall {}", rate(*t, "false_positive_rate"), rate(*t, "recall")));
 }
 
@@ -655,15 +655,16 @@ void model_section(std::string& out, const json& report) {
 }
 
 
+// `who` names the network ("network ") when classic models share the header.
 void network_cards(std::string& out, const json& report, const json* test, const json* validation, std::int64_t best,
-                   std::size_t epochs) {
+                   std::size_t epochs, const std::string& who) {
   if (test)
-    card(out, "test accuracy", percent(number(*test, "accuracy")),
+    card(out, who + "test accuracy", percent(number(*test, "accuracy")),
          fmt::format("{} samples, macro F1 {}", grouped(count(*test, "samples")), fixed(number(*test, "macro_f1"), 3)));
   else
-    card(out, "test accuracy", "&mdash;", "no test set");
+    card(out, who + "test accuracy", "&mdash;", "no test set");
   if (validation)
-    card(out, "validation accuracy", percent(number(*validation, "accuracy")),
+    card(out, who + "validation accuracy", percent(number(*validation, "accuracy")),
          fmt::format("{} samples, macro F1 {}", grouped(count(*validation, "samples")),
                      fixed(number(*validation, "macro_f1"), 3)));
   card(out, "best epoch", grouped(best),
@@ -753,10 +754,10 @@ std::string training_report_html(const json& report, const std::string& project_
   add(out, "<header>\n<h1>{}</h1>\n<p class=\"sub\">Training report &middot; tinyml {}{}{}</p>\n<div class=\"cards\">\n",
       project, kVersion, generated_at.empty() ? "" : " &middot; ", html_escape(generated_at));
   // The network's cards when there is a network (or nothing else), then one per classic model.
-  const bool network = history || member(report, "parameters") || test || validation ||
-                       !(member(report, "knn") || member(report, "tree") || member(report, "forest") ||
-                         member(report, "anomaly"));
-  if (network) network_cards(out, report, test, validation, best, epochs);
+  const bool classic = member(report, "knn") || member(report, "tree") || member(report, "forest") ||
+                       member(report, "anomaly");
+  const bool network = history || member(report, "parameters") || test || validation || !classic;
+  if (network) network_cards(out, report, test, validation, best, epochs, classic ? "network " : "");
   classic_cards(out, report);
   out += "</div>\n</header>\n<main>\n";
 
@@ -777,8 +778,7 @@ std::string training_report_html(const json& report, const std::string& project_
 
   evaluation_section(out, validation, "validation", "validation", "Validation set");
   evaluation_section(out, test, "test", "test", "Test set");
-  if (!validation && !test && !member(report, "knn") && !member(report, "tree") && !member(report, "forest") &&
-      !member(report, "anomaly"))
+  if (!validation && !test && !classic)
     out += "<p class=\"warn\">The report holds no validation or test evaluation.</p>\n";
   model_section(out, report);
   classic_section(out, report);

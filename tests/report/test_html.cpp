@@ -265,12 +265,13 @@ TEST(ReportHtml, ShowsTheClassicModelsAndTheDetector) {
   EXPECT_NE(page.find("the threshold <b>2.1257</b>"), std::string::npos);
   EXPECT_NE(page.find("<td>test</td><td class=\"num\">839</td><td class=\"num\">832</td><td class=\"num\">7</td>"
                       "<td class=\"num\">0.100</td><td class=\"num\">0.078</td><td class=\"num\">1.000</td>"
-                      "<td class=\"num\">0.144</td><td class=\"num\">1.000</td>"),
+                      "<td class=\"num\">0.144</td><td class=\"num\">0.9997</td>"),
             std::string::npos);
   EXPECT_NE(page.find("<td class=\"num\">0.009</td><td class=\"num\">0.000</td><td class=\"num\"><span "
                       "class=\"undefined\">undefined</span>"),
             std::string::npos);
   EXPECT_NE(page.find("id=\"chart-roc\""), std::string::npos);
+  EXPECT_NE(page.find("<div class=\"label\">network test accuracy</div>"), std::string::npos);
   EXPECT_EQ(json::parse(data_block(page)), report);
 
   // Only classic models: no network cards, no warning about missing evaluations.
