@@ -17,31 +17,16 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 python=/usr/bin/python3   # Debian's interpreter, where python3-sklearn installs
-log() { printf '== %s\n' "$*" >&2; }
+# shellcheck source=../lib.sh
+source "$here/../lib.sh"
 
 # 1. Debian packages, only if missing: scikit-learn, OpenBLAS (the BLAS scikit-learn's
 #    NumPy then uses, its fastest configuration here) and the data set.
-missing=()
-"$python" -c 'import sklearn' >/dev/null 2>&1 || missing+=(python3-sklearn)
-dpkg-query -W -f='${Status}' libopenblas0-pthread 2>/dev/null | grep -q "install ok installed" ||
-  missing+=(libopenblas0-pthread)
-[ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || missing+=(dataset-fashion-mnist)
-if ((${#missing[@]})); then
-  log "installing ${missing[*]}"
-  sudo=""
-  if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
-fi
+install_missing python3-sklearn libopenblas0-pthread dataset-fashion-mnist
 
 # 2. Build the release preset.
 cd "$root"
-if [ -z "${BENCH_SKIP_BUILD:-}" ]; then
-  log "configuring and building the release preset"
-  # shellcheck disable=SC2086  # BENCH_CONFIGURE_ARGS is a list of words
-  cmake --preset release ${BENCH_CONFIGURE_ARGS:-} >/dev/null
-  cmake --build build/release -j2 --target bench_classic >&2
-fi
+build_release bench_classic
 bin="$root/build/release/bench/bench_classic"
 [ -x "$bin" ] || { echo "run.sh: $bin was not built" >&2; exit 1; }
 

@@ -172,33 +172,45 @@ int cmd_clean(const CleanFlags& c, const CsvFlags& f) {
   return 0;
 }
 
-int cmd_eval(const std::string& model_path, const std::vector<std::string>& datasets, bool as_json) {
+int cmd_eval(const std::string& model_path, const std::vector<std::string>& datasets, bool as_json,
+             double min_accuracy) {
   const std::string bytes = read_file(model_path);
   json out = json::object();
-  auto print = [&](const std::string& path, const json& j, const std::string& text) {
+  std::vector<std::string> below;
+  auto classifier = [&](const std::string& path, const eval::Evaluation& e) {
     if (as_json)
-      out[path] = j;
+      out[path] = e.json();
     else
-      std::cout << path << ": " << text;
+      std::cout << path << ": " << e.text();
+    if (e.accuracy < min_accuracy) below.push_back(fmt::format("{}: accuracy {:.4f}", path, e.accuracy));
   };
   if (classic::is_classic_model(bytes)) {
     // A KNN, tree or forest (.tmc): the usual evaluation; an anomaly detector: how it
     // separates its normal class from the others at its calibrated threshold.
     classic::ClassicModelFile f = classic::deserialize_classic(bytes, model_path);
+    out["model"] = {{"path", model_path}, {"kind", f.kind()}};
+    if (!f.is_classifier() && min_accuracy > 0)
+      input_error("--min-accuracy: {} is an anomaly detector, not a classifier", model_path);
     for (const auto& path : datasets) {
       data::Dataset d = data::load_dataset(path);
       f.check_dataset(d, path, model_path);
       if (auto* a = std::get_if<classic::AnomalyDetector>(&f.model)) {
         const classic::DetectionMetrics m =
             classic::detection_metrics(a->score(d), classic::anomaly_labels(d, a->normal_class), a->threshold);
-        print(path, m.json(), m.text());
+        if (as_json)
+          out[path] = m.json();
+        else
+          std::cout << path << ": " << m.text();
       } else {
-        const eval::Evaluation e = eval::evaluate(d.y, f.predict(d), d.classes);
-        print(path, e.json(), e.text());
+        classifier(path, eval::evaluate(d.y, f.predict(d), d.classes));
       }
     }
   } else {
     nn::ModelFile f = nn::deserialize_model(bytes, model_path);
+    const std::size_t params = f.model.parameter_count();
+    const std::uint64_t macs = f.model.macs();
+    out["model"] = {{"path", model_path}, {"parameters", params}, {"macs", macs}};
+    if (!as_json) std::cout << fmt::format("{}: {} parameters, {} MACs per inference\n", model_path, params, macs);
     for (const auto& path : datasets) {
       data::Dataset d = data::load_dataset(path);
       if (nn::input_shape_for(d) != f.model.input_shape)
@@ -207,11 +219,14 @@ int cmd_eval(const std::string& model_path, const std::vector<std::string>& data
       if (d.classes != f.classes)
         input_error("{}: classes [{}] differ from the model's [{}]", path, fmt::join(d.classes, ", "),
                     fmt::join(f.classes, ", "));
-      const eval::Evaluation e = eval::evaluate(d.y, nn::predict(f.model, d), d.classes);
-      print(path, e.json(), e.text());
+      classifier(path, eval::evaluate(d.y, nn::predict(f.model, d), d.classes));
     }
   }
   if (as_json) std::cout << out.dump(2) << "\n";
+  if (!below.empty()) {
+    std::cerr << fmt::format("tinyml: below --min-accuracy {}: {}\n", min_accuracy, fmt::join(below, "; "));
+    return 1;
+  }
   return 0;
 }
 
@@ -416,14 +431,17 @@ int main(int argc, char** argv) {
   std::string eval_model;
   std::vector<std::string> eval_data;
   bool eval_json = false;
+  double eval_min_accuracy = 0;
   CLI::App* eval_cmd = app.add_subcommand(
       "eval",
       "Evaluate a trained model on datasets. A classifier (the network's .tmm, or knn.tmc,\n"
       "tree.tmc, forest.tmc) gives accuracy, per-class precision, recall and F1, and the\n"
-      "confusion matrix. An anomaly detector (anomaly.tmc) gives its threshold, the\n"
-      "false-positive rate on the normal samples, ROC AUC of its scores, and detection\n"
-      "precision, recall and F1 (an anomaly is a positive).\n"
-      "Example: tinyml eval build/train/model.tmm build/data/test.tds --json\n"
+      "confusion matrix (and, for a network, its parameters and MACs). An anomaly detector\n"
+      "(anomaly.tmc) gives its threshold, the false-positive rate on the normal samples,\n"
+      "ROC AUC of its scores, and detection precision, recall and F1 (an anomaly is a\n"
+      "positive). With --min-accuracy a classifier exits with status 1 when a dataset scores\n"
+      "below the floor (a gate for CI).\n"
+      "Example: tinyml eval build/train/model.tmm build/data/test.tds --min-accuracy 0.9\n"
       "Example: tinyml eval build/train/anomaly.tmc build/data/test.tds");
   eval_cmd->add_option("model", eval_model, "Model file (.tmm or .tmc) from the train stage")
       ->required()
@@ -432,6 +450,8 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::ExistingFile);
   eval_cmd->add_flag("--json", eval_json, "Print machine-readable JSON");
+  eval_cmd->add_option("--min-accuracy", eval_min_accuracy, "Exit with status 1 if any dataset's accuracy is lower")
+      ->check(CLI::Range(0.0, 1.0));
 
   std::string train_project, train_build_dir;
   BuildOptions topt;
@@ -474,7 +494,7 @@ int main(int argc, char** argv) {
     if (*clean) return cmd_clean(cf, clean_csv);
     if (*split) return cmd_split(sf, split_csv);
     if (*merge_cmd) return cmd_merge(mf, merge_csv);
-    if (*eval_cmd) return cmd_eval(eval_model, eval_data, eval_json);
+    if (*eval_cmd) return cmd_eval(eval_model, eval_data, eval_json, eval_min_accuracy);
     if (*train_cmd) {
       Project p = load_project(train_project);
       if (!p.trains())

@@ -1,12 +1,16 @@
 #include "tinyml/nn/layers.hpp"
 
 #include <algorithm>
+#include <array>
+#include <functional>
 #include <cmath>
+#include <cstring>
 
 #include <fmt/format.h>
 
 #include "tinyml/error.hpp"
 #include "tinyml/nn/gemm.hpp"
+#include "tinyml/nn/parallel.hpp"
 
 namespace tinyml::nn {
 
@@ -70,6 +74,69 @@ Shape out_hwc(bool one_d, int h, int w, int c) {
   return one_d ? Shape{w, c} : Shape{h, w, c};
 }
 
+// Copies a short run of floats without a library call (im2col copies a few values at a
+// time: a call per run would cost more than the copy).
+inline void copy_run(const float* src, std::size_t n, float* dst) {
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) std::memcpy(dst + i, src + i, 8 * sizeof(float));
+  if (n & 4) {
+    std::memcpy(dst + i, src + i, 4 * sizeof(float));
+    i += 4;
+  }
+  if (n & 2) {
+    std::memcpy(dst + i, src + i, 2 * sizeof(float));
+    i += 2;
+  }
+  if (n & 1) dst[i] = src[i];
+}
+
+// Each of `rows` rows of out (bias.size() values each) set to the bias.
+void fill_rows(float* out, std::size_t rows, const std::vector<float>& bias) {
+  const std::size_t n = bias.size();
+  for (std::size_t r = 0; r < rows; ++r) copy_run(bias.data(), n, out + r * n);
+}
+
+// Calls f(tap, iy, ix) for each kernel tap (ky, kx) of output (oy, ox) that falls inside
+// the H x W input, with tap = ky * kw + kx.
+template <typename F>
+inline void for_each_tap(const ConvSpec& s, int pt, int pl, int H, int W, int oy, int ox, F&& f) {
+  for (int ky = 0; ky < s.kh; ++ky) {
+    const int iy = oy * s.stride_h - pt + ky * s.dil_h;
+    if (iy < 0 || iy >= H) continue;
+    for (int kx = 0; kx < s.kw; ++kx) {
+      const int ix = ox * s.stride_w - pl + kx * s.dil_w;
+      if (ix < 0 || ix >= W) continue;
+      f(ky * s.kw + kx, iy, ix);
+    }
+  }
+}
+
+// Elementwise work on [0, n) split over the threads.
+constexpr std::size_t kMinElements = 1 << 14;
+
+// Runs fn(begin, end, weight_grad, bias_grad) over the chunks of samples [0, n). Chunk 0
+// adds into the parameters' own gradients, the others into zeroed copies that are then
+// added in chunk order, so the sums do not depend on which thread ran which chunk.
+void per_chunk_grads(std::array<Param*, 2> ps, std::size_t n, std::size_t min_per_chunk,
+                     const std::function<void(std::size_t, std::size_t, std::vector<float>&, std::vector<float>&)>& fn) {
+  std::vector<std::array<std::vector<float>, 2>> extra(kMaxChunks);
+  const int chunks = parallel_for(n, min_per_chunk, [&](int k, std::size_t b, std::size_t e) {
+    if (k == 0) {
+      fn(b, e, ps[0]->g, ps[1]->g);
+      return;
+    }
+    auto& mine = extra[static_cast<std::size_t>(k)];
+    for (std::size_t i = 0; i < 2; ++i) mine[i].assign(ps[i]->g.size(), 0.0f);
+    fn(b, e, mine[0], mine[1]);
+  });
+  for (int k = 1; k < chunks; ++k)
+    for (std::size_t i = 0; i < 2; ++i) {
+      const auto& part = extra[static_cast<std::size_t>(k)][i];
+      auto& g = ps[i]->g;
+      for (std::size_t j = 0; j < g.size(); ++j) g[j] += part[j];
+    }
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- Dense
@@ -85,22 +152,20 @@ Shape Dense::build(const Shape& in, data::Rng& rng) {
 }
 
 void Dense::forward(const Tensor& x, Tensor& y, bool) {
-  y.resize(x.n, out_shape);
+  y.reshape_for(x.n, out_shape);
   const int D = inputs_, U = units_;
-  // Y[N, U] = X[N, D] W^T + b
-  gemm(false, true, x.n, U, D, 1.0f, x.v.data(), D, w_.w.data(), D, 0.0f, y.v.data(), U);
-  for (int n = 0; n < x.n; ++n)
-    for (int u = 0; u < U; ++u) y.v[static_cast<std::size_t>(n) * U + u] += b_.w[static_cast<std::size_t>(u)];
+  // Y[N, U] = b, then Y += X[N, D] W^T
+  fill_rows(y.v.data(), static_cast<std::size_t>(x.n), b_.w);
+  gemm_rows(true, x.n, U, D, x.v.data(), D, w_.w.data(), D, 1.0f, y.v.data(), U);
 }
 
 void Dense::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor& dx) {
-  dx.resize(x.n, x.shape);
+  dx.reshape_for(x.n, x.shape);
   const int D = inputs_, U = units_;
-  for (int n = 0; n < x.n; ++n)
-    for (int u = 0; u < U; ++u) b_.g[static_cast<std::size_t>(u)] += dy.v[static_cast<std::size_t>(n) * U + u];
+  column_sums(x.n, U, dy.v.data(), b_.g.data());
   // dW[U, D] += dY^T X; dX[N, D] = dY W
-  gemm(true, false, U, D, x.n, 1.0f, dy.v.data(), U, x.v.data(), D, 1.0f, w_.g.data(), D);
-  gemm(false, false, x.n, D, U, 1.0f, dy.v.data(), U, w_.w.data(), D, 0.0f, dx.v.data(), D);
+  gemm_sum_rows(U, D, x.n, dy.v.data(), U, x.v.data(), D, w_.g.data(), D);
+  if (input_grad) gemm_rows(false, x.n, D, U, dy.v.data(), U, w_.w.data(), D, 0.0f, dx.v.data(), D);
 }
 
 std::uint64_t Dense::macs() const { return static_cast<std::uint64_t>(units_) * inputs_; }
@@ -128,82 +193,113 @@ Shape Conv2D::build(const Shape& in, data::Rng& rng) {
   return out_shape;
 }
 
+bool Conv2D::pointwise() const { return s_.kh == 1 && s_.kw == 1 && s_.stride_h == 1 && s_.stride_w == 1; }
+
 // The patches of a convolution as rows of a matrix: row (n, oy, ox), column (ky, kx, c),
-// zero where the patch reaches into the padding. Returns false (and leaves `cols` alone)
-// for a 1x1, stride-1 convolution, whose patches are the input itself.
-bool Conv2D::im2col(const Tensor& x, std::vector<float>& cols) const {
-  int H, W, C, OH, OW, F;
-  hwc(in_shape, one_d_, kind(), H, W, C);
-  hwc(out_shape, one_d_, kind(), OH, OW, F);
-  if (s_.kh == 1 && s_.kw == 1 && s_.stride_h == 1 && s_.stride_w == 1) return false;
-  const std::size_t K = static_cast<std::size_t>(s_.kh) * s_.kw * C;
-  cols.assign(static_cast<std::size_t>(x.n) * OH * OW * K, 0.0f);
-  for (int n = 0; n < x.n; ++n)
+// zero where the patch reaches into the padding.
+void Conv2D::im2col(const Tensor& x, std::size_t n0, std::size_t n1, float* cols) const {
+  int H0, W0, C0, OH0, OW0, F0;
+  hwc(in_shape, one_d_, kind(), H0, W0, C0);
+  hwc(out_shape, one_d_, kind(), OH0, OW0, F0);
+  // Locals, so that the stores below cannot be taken to change them.
+  const int H = H0, W = W0, C = C0, OH = OH0, OW = OW0, kh = s_.kh, kw = s_.kw, sh = s_.stride_h,
+            sw = s_.stride_w, dh = s_.dil_h, dw = s_.dil_w, pt = pt_, pl = pl_;
+  const std::size_t K = static_cast<std::size_t>(kh) * kw * C, run = static_cast<std::size_t>(kw) * C;
+  const float* xv = x.v.data();
+  for (std::size_t n = n0; n < n1; ++n)
     for (int oy = 0; oy < OH; ++oy)
       for (int ox = 0; ox < OW; ++ox) {
-        float* row = &cols[((static_cast<std::size_t>(n) * OH + oy) * OW + ox) * K];
-        for (int ky = 0; ky < s_.kh; ++ky) {
-          int iy = oy * s_.stride_h - pt_ + ky * s_.dil_h;
-          if (iy < 0 || iy >= H) continue;
-          for (int kx = 0; kx < s_.kw; ++kx) {
-            int ix = ox * s_.stride_w - pl_ + kx * s_.dil_w;
-            if (ix < 0 || ix >= W) continue;
-            std::copy_n(&x.v[((static_cast<std::size_t>(n) * H + iy) * W + ix) * C], C,
-                        row + (static_cast<std::size_t>(ky) * s_.kw + kx) * C);
+        float* row = cols + ((n * OH + oy) * OW + ox) * K;
+        const int ix0 = ox * sw - pl;
+        const bool inside_x = dw == 1 && ix0 >= 0 && ix0 + kw <= W;
+        for (int ky = 0; ky < kh; ++ky) {
+          const int iy = oy * sh - pt + ky * dh;
+          float* dst = row + static_cast<std::size_t>(ky) * run;
+          if (iy < 0 || iy >= H) {
+            std::fill_n(dst, run, 0.0f);
+            continue;
+          }
+          const float* src = xv + (n * H + iy) * W * C;
+          if (inside_x) {  // the whole kernel row is inside: one run
+            copy_run(src + static_cast<std::size_t>(ix0) * C, run, dst);
+            continue;
+          }
+          for (int kx = 0; kx < kw; ++kx) {
+            const int ix = ix0 + kx * dw;
+            if (ix < 0 || ix >= W)
+              std::fill_n(dst + static_cast<std::size_t>(kx) * C, C, 0.0f);
+            else
+              copy_run(src + static_cast<std::size_t>(ix) * C, static_cast<std::size_t>(C),
+                       dst + static_cast<std::size_t>(kx) * C);
           }
         }
       }
-  return true;
 }
 
 void Conv2D::forward(const Tensor& x, Tensor& y, bool) {
-  y.resize(x.n, out_shape);
+  y.reshape_for(x.n, out_shape);
   const int F = s_.filters;
   const int K = static_cast<int>(w_.w.size()) / F;
-  const int rows = static_cast<int>(y.v.size()) / F;
-  const float* a = im2col(x, cols_) ? cols_.data() : x.v.data();
-  // Y[rows, F] = patches[rows, K] W^T + b
-  gemm(false, true, rows, F, K, 1.0f, a, K, w_.w.data(), K, 0.0f, y.v.data(), F);
-  for (int r = 0; r < rows; ++r)
-    for (int f = 0; f < F; ++f) y.v[static_cast<std::size_t>(r) * F + f] += b_.w[static_cast<std::size_t>(f)];
+  const std::size_t per_sample = numel(out_shape) / static_cast<std::size_t>(F);  // output rows per sample
+  const bool direct = pointwise();
+  if (!direct) cols_.resize(static_cast<std::size_t>(x.n) * per_sample * static_cast<std::size_t>(K));
+  cols_of_ = x.v.data();  // backward reuses the patches when it gets the same input
+  cols_n_ = x.n;
+  // Each thread: the patches of its samples, Y rows = b, Y[rows, F] += patches[rows, K] W^T.
+  parallel_for(static_cast<std::size_t>(x.n), 1, [&](int, std::size_t n0, std::size_t n1) {
+    const std::size_t r0 = n0 * per_sample, rows = (n1 - n0) * per_sample;
+    const float* a = direct ? x.v.data() : cols_.data();
+    if (!direct) im2col(x, n0, n1, cols_.data());
+    float* out = y.v.data() + r0 * static_cast<std::size_t>(F);
+    fill_rows(out, rows, b_.w);
+    gemm(false, true, static_cast<int>(rows), F, K, 1.0f, a + r0 * static_cast<std::size_t>(K), K, w_.w.data(), K,
+         1.0f, out, F);
+  });
 }
 
 void Conv2D::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor& dx) {
   int H, W, C, OH, OW, F;
   hwc(in_shape, one_d_, kind(), H, W, C);
   hwc(out_shape, one_d_, kind(), OH, OW, F);
-  dx.resize(x.n, x.shape);
+  const bool direct = pointwise();
+  dx.reshape_for(x.n, x.shape);
   const int K = static_cast<int>(w_.w.size()) / F;
   const int rows = static_cast<int>(dy.v.size()) / F;
-  for (int r = 0; r < rows; ++r)
-    for (int f = 0; f < F; ++f) b_.g[static_cast<std::size_t>(f)] += dy.v[static_cast<std::size_t>(r) * F + f];
-  const bool patches = im2col(x, cols_);
+  column_sums(rows, F, dy.v.data(), b_.g.data());
+  const std::size_t per_sample = static_cast<std::size_t>(OH) * OW;
+  // The patches of forward() when this is its input (the model keeps every activation
+  // until backward), else built again.
+  if (!direct && (x.v.data() != cols_of_ || x.n != cols_n_)) {
+    cols_.resize(static_cast<std::size_t>(rows) * K);
+    parallel_for(static_cast<std::size_t>(x.n), 1,
+                 [&](int, std::size_t n0, std::size_t n1) { im2col(x, n0, n1, cols_.data()); });
+  }
   // dW[F, K] += dY^T patches
-  gemm(true, false, F, K, rows, 1.0f, dy.v.data(), F, patches ? cols_.data() : x.v.data(), K, 1.0f,
-       w_.g.data(), K);
-  if (!patches) {  // 1x1: the input gradient is dY W directly
-    gemm(false, false, rows, K, F, 1.0f, dy.v.data(), F, w_.w.data(), K, 0.0f, dx.v.data(), K);
+  gemm_sum_rows(F, K, rows, dy.v.data(), F, direct ? x.v.data() : cols_.data(), K, w_.g.data(), K);
+  if (!input_grad) return;
+  if (direct) {  // 1x1: the input gradient is dY W directly
+    gemm_rows(false, rows, K, F, dy.v.data(), F, w_.w.data(), K, 0.0f, dx.v.data(), K);
     return;
   }
-  // d patches[rows, K] = dY W, then scattered back onto the input (col2im).
+  // d patches[rows, K] = dY W, then scattered back onto the input (col2im), per sample.
   dcols_.resize(static_cast<std::size_t>(rows) * K);
-  gemm(false, false, rows, K, F, 1.0f, dy.v.data(), F, w_.w.data(), K, 0.0f, dcols_.data(), K);
-  for (int n = 0; n < x.n; ++n)
-    for (int oy = 0; oy < OH; ++oy)
-      for (int ox = 0; ox < OW; ++ox) {
-        const float* row = &dcols_[((static_cast<std::size_t>(n) * OH + oy) * OW + ox) * static_cast<std::size_t>(K)];
-        for (int ky = 0; ky < s_.kh; ++ky) {
-          int iy = oy * s_.stride_h - pt_ + ky * s_.dil_h;
-          if (iy < 0 || iy >= H) continue;
-          for (int kx = 0; kx < s_.kw; ++kx) {
-            int ix = ox * s_.stride_w - pl_ + kx * s_.dil_w;
-            if (ix < 0 || ix >= W) continue;
-            float* d = &dx.v[((static_cast<std::size_t>(n) * H + iy) * W + ix) * C];
-            const float* g = row + (static_cast<std::size_t>(ky) * s_.kw + kx) * C;
+  parallel_for(static_cast<std::size_t>(x.n), 1, [&](int, std::size_t n0, std::size_t n1) {
+    const std::size_t r0 = n0 * per_sample;
+    gemm(false, false, static_cast<int>((n1 - n0) * per_sample), K, F, 1.0f, dy.v.data() + r0 * F, F, w_.w.data(),
+         K, 0.0f, dcols_.data() + r0 * K, K);
+    const std::size_t sample = static_cast<std::size_t>(H) * W * C;
+    std::fill(dx.v.begin() + static_cast<long>(n0 * sample), dx.v.begin() + static_cast<long>(n1 * sample), 0.0f);
+    for (std::size_t n = n0; n < n1; ++n)
+      for (int oy = 0; oy < OH; ++oy)
+        for (int ox = 0; ox < OW; ++ox) {
+          const float* row = &dcols_[((n * OH + oy) * OW + ox) * static_cast<std::size_t>(K)];
+          for_each_tap(s_, pt_, pl_, H, W, oy, ox, [&](int tap, int iy, int ix) {
+            float* d = &dx.v[((n * H + iy) * W + ix) * C];
+            const float* g = row + static_cast<std::size_t>(tap) * C;
             for (int c = 0; c < C; ++c) d[c] += g[c];
-          }
+          });
         }
-      }
+  });
 }
 
 std::uint64_t Conv2D::macs() const {
@@ -242,60 +338,53 @@ Shape DepthwiseConv2D::build(const Shape& in, data::Rng& rng) {
 void DepthwiseConv2D::forward(const Tensor& x, Tensor& y, bool) {
   const int H = in_shape[0], W = in_shape[1], C = in_shape[2];
   const int OH = out_shape[0], OW = out_shape[1], OC = out_shape[2], M = s_.depth_multiplier;
-  y.resize(x.n, out_shape);
-  for (int n = 0; n < x.n; ++n) {
-    const float* xs = &x.v[static_cast<std::size_t>(n) * H * W * C];
-    float* ys = &y.v[static_cast<std::size_t>(n) * OH * OW * OC];
-    for (int oy = 0; oy < OH; ++oy)
-      for (int ox = 0; ox < OW; ++ox) {
-        float* yo = ys + (static_cast<std::size_t>(oy) * OW + ox) * OC;
-        for (int o = 0; o < OC; ++o) yo[o] = b_.w[o];
-        for (int ky = 0; ky < s_.kh; ++ky) {
-          int iy = oy * s_.stride_h - pt_ + ky * s_.dil_h;
-          if (iy < 0 || iy >= H) continue;
-          for (int kx = 0; kx < s_.kw; ++kx) {
-            int ix = ox * s_.stride_w - pl_ + kx * s_.dil_w;
-            if (ix < 0 || ix >= W) continue;
+  y.reshape_for(x.n, out_shape);
+  parallel_for(static_cast<std::size_t>(x.n), 1, [&](int, std::size_t n0, std::size_t n1) {
+    for (std::size_t n = n0; n < n1; ++n) {
+      const float* xs = &x.v[n * H * W * C];
+      float* ys = &y.v[n * OH * OW * OC];
+      for (int oy = 0; oy < OH; ++oy)
+        for (int ox = 0; ox < OW; ++ox) {
+          float* yo = ys + (static_cast<std::size_t>(oy) * OW + ox) * OC;
+          for (int o = 0; o < OC; ++o) yo[o] = b_.w[o];
+          for_each_tap(s_, pt_, pl_, H, W, oy, ox, [&](int tap, int iy, int ix) {
             const float* xi = xs + (static_cast<std::size_t>(iy) * W + ix) * C;
-            const float* wk = &w_.w[(static_cast<std::size_t>(ky) * s_.kw + kx) * OC];
+            const float* wk = &w_.w[static_cast<std::size_t>(tap) * OC];
             for (int c = 0; c < C; ++c)
               for (int m = 0; m < M; ++m) yo[c * M + m] += xi[c] * wk[c * M + m];
-          }
+          });
         }
-      }
-  }
+    }
+  });
 }
 
 void DepthwiseConv2D::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor& dx) {
   const int H = in_shape[0], W = in_shape[1], C = in_shape[2];
   const int OH = out_shape[0], OW = out_shape[1], OC = out_shape[2], M = s_.depth_multiplier;
   dx.resize(x.n, x.shape);
-  for (int n = 0; n < x.n; ++n) {
-    const float* xs = &x.v[static_cast<std::size_t>(n) * H * W * C];
-    float* dxs = &dx.v[static_cast<std::size_t>(n) * H * W * C];
-    const float* gs = &dy.v[static_cast<std::size_t>(n) * OH * OW * OC];
-    for (int oy = 0; oy < OH; ++oy)
-      for (int ox = 0; ox < OW; ++ox) {
-        const float* go = gs + (static_cast<std::size_t>(oy) * OW + ox) * OC;
-        for (int o = 0; o < OC; ++o) b_.g[o] += go[o];
-        for (int ky = 0; ky < s_.kh; ++ky) {
-          int iy = oy * s_.stride_h - pt_ + ky * s_.dil_h;
-          if (iy < 0 || iy >= H) continue;
-          for (int kx = 0; kx < s_.kw; ++kx) {
-            int ix = ox * s_.stride_w - pl_ + kx * s_.dil_w;
-            if (ix < 0 || ix >= W) continue;
+  per_chunk_grads({&w_, &b_}, static_cast<std::size_t>(x.n), 1,
+                   [&](std::size_t n0, std::size_t n1, std::vector<float>& wg, std::vector<float>& bg) {
+    for (std::size_t n = n0; n < n1; ++n) {
+      const float* xs = &x.v[n * H * W * C];
+      float* dxs = &dx.v[n * H * W * C];
+      const float* gs = &dy.v[n * OH * OW * OC];
+      for (int oy = 0; oy < OH; ++oy)
+        for (int ox = 0; ox < OW; ++ox) {
+          const float* go = gs + (static_cast<std::size_t>(oy) * OW + ox) * OC;
+          for (int o = 0; o < OC; ++o) bg[o] += go[o];
+          for_each_tap(s_, pt_, pl_, H, W, oy, ox, [&](int tap, int iy, int ix) {
             const std::size_t xo = (static_cast<std::size_t>(iy) * W + ix) * C;
-            const std::size_t wo = (static_cast<std::size_t>(ky) * s_.kw + kx) * OC;
+            const std::size_t wo = static_cast<std::size_t>(tap) * OC;
             for (int c = 0; c < C; ++c)
               for (int m = 0; m < M; ++m) {
                 float g = go[c * M + m];
-                w_.g[wo + c * M + m] += g * xs[xo + c];
+                wg[wo + c * M + m] += g * xs[xo + c];
                 dxs[xo + c] += g * w_.w[wo + c * M + m];
               }
-          }
+          });
         }
-      }
-  }
+    }
+  });
 }
 
 std::uint64_t DepthwiseConv2D::macs() const {
@@ -326,68 +415,96 @@ Shape Pool2D::build(const Shape& in, data::Rng&) {
 }
 
 void Pool2D::forward(const Tensor& x, Tensor& y, bool) {
-  int H, W, C, OH, OW, OC;
-  hwc(in_shape, one_d_, kind(), H, W, C);
-  hwc(out_shape, one_d_, kind(), OH, OW, OC);
-  y.resize(x.n, out_shape);
-  for (int n = 0; n < x.n; ++n)
-    for (int oy = 0; oy < OH; ++oy)
-      for (int ox = 0; ox < OW; ++ox)
-        for (int c = 0; c < C; ++c) {
-          float best = -INFINITY, sum = 0;
+  int H0, W0, C0, OH0, OW0, OC0;
+  hwc(in_shape, one_d_, kind(), H0, W0, C0);
+  hwc(out_shape, one_d_, kind(), OH0, OW0, OC0);
+  y.reshape_for(x.n, out_shape);
+  parallel_for(static_cast<std::size_t>(x.n), 1, [&](int, std::size_t n0, std::size_t n1) {
+    // Locals, so that the stores below cannot be taken to change them.
+    const int H = H0, W = W0, C = C0, OH = OH0, OW = OW0, ph = ph_, pw = pw_, sh = sh_, sw = sw_, pt = pt_, pl = pl_;
+    const bool is_max = max_;
+    const std::size_t in_sample = static_cast<std::size_t>(H) * W * C, out_sample = static_cast<std::size_t>(OH) * OW * C;
+    for (std::size_t n = n0; n < n1; ++n) {
+      const float* xs = x.v.data() + n * in_sample;
+      for (int oy = 0; oy < OH; ++oy)
+        for (int ox = 0; ox < OW; ++ox) {
+          const std::size_t o = n * out_sample + (static_cast<std::size_t>(oy) * OW + ox) * C;
+          float* __restrict yo = y.v.data() + o;
           int count = 0;
-          for (int ky = 0; ky < ph_; ++ky) {
-            int iy = oy * sh_ - pt_ + ky;
+          for (int ky = 0; ky < ph; ++ky) {
+            const int iy = oy * sh - pt + ky;
             if (iy < 0 || iy >= H) continue;
-            for (int kx = 0; kx < pw_; ++kx) {
-              int ix = ox * sw_ - pl_ + kx;
+            for (int kx = 0; kx < pw; ++kx) {
+              const int ix = ox * sw - pl + kx;
               if (ix < 0 || ix >= W) continue;
-              float v = x.v[((static_cast<std::size_t>(n) * H + iy) * W + ix) * C + c];
-              best = std::max(best, v);
-              sum += v;
-              ++count;
+              const float* __restrict xi = xs + (static_cast<std::size_t>(iy) * W + ix) * C;
+              if (count++ == 0) {
+                for (int c = 0; c < C; ++c) yo[c] = xi[c];
+              } else if (is_max) {
+                for (int c = 0; c < C; ++c) yo[c] = std::max(yo[c], xi[c]);
+              } else {
+                for (int c = 0; c < C; ++c) yo[c] += xi[c];
+              }
             }
           }
-          y.v[((static_cast<std::size_t>(n) * OH + oy) * OW + ox) * C + c] =
-              max_ ? best : sum / static_cast<float>(std::max(count, 1));
+          if (!is_max) {
+            const float inv = 1.0f / static_cast<float>(std::max(count, 1));
+            for (int c = 0; c < C; ++c) yo[c] *= inv;
+          }
         }
+    }
+  });
 }
 
 void Pool2D::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx) {
-  int H, W, C, OH, OW, OC;
-  hwc(in_shape, one_d_, kind(), H, W, C);
-  hwc(out_shape, one_d_, kind(), OH, OW, OC);
-  dx.resize(x.n, x.shape);
-  for (int n = 0; n < x.n; ++n)
-    for (int oy = 0; oy < OH; ++oy)
-      for (int ox = 0; ox < OW; ++ox)
-        for (int c = 0; c < C; ++c) {
-          const std::size_t oi = ((static_cast<std::size_t>(n) * OH + oy) * OW + ox) * C + c;
-          const float g = dy.v[oi];
-          int count = 0;
-          bool routed = false;
-          for (int pass = 0; pass < (max_ ? 1 : 2); ++pass)
-            for (int ky = 0; ky < ph_; ++ky) {
-              int iy = oy * sh_ - pt_ + ky;
-              if (iy < 0 || iy >= H) continue;
-              for (int kx = 0; kx < pw_; ++kx) {
-                int ix = ox * sw_ - pl_ + kx;
-                if (ix < 0 || ix >= W) continue;
-                const std::size_t ii = ((static_cast<std::size_t>(n) * H + iy) * W + ix) * C + c;
-                if (max_) {
-                  // The gradient goes to the first cell holding the maximum.
-                  if (!routed && x.v[ii] == y.v[oi]) {
-                    dx.v[ii] += g;
-                    routed = true;
-                  }
-                } else if (pass == 0) {
-                  ++count;
-                } else {
-                  dx.v[ii] += g / static_cast<float>(count);
+  int H0, W0, C0, OH0, OW0, OC0;
+  hwc(in_shape, one_d_, kind(), H0, W0, C0);
+  hwc(out_shape, one_d_, kind(), OH0, OW0, OC0);
+  dx.reshape_for(x.n, x.shape);
+  parallel_for(static_cast<std::size_t>(x.n), 1, [&](int, std::size_t n0, std::size_t n1) {
+    const int H = H0, W = W0, C = C0, OH = OH0, OW = OW0, ph = ph_, pw = pw_, sh = sh_, sw = sw_, pt = pt_, pl = pl_;
+    const bool is_max = max_;
+    const std::size_t in_sample = static_cast<std::size_t>(H) * W * C, out_sample = static_cast<std::size_t>(OH) * OW * C;
+    std::fill(dx.v.begin() + static_cast<long>(n0 * in_sample), dx.v.begin() + static_cast<long>(n1 * in_sample),
+              0.0f);
+    std::vector<float> left(static_cast<std::size_t>(C));
+    for (std::size_t n = n0; n < n1; ++n) {
+      float* dxs = dx.v.data() + n * in_sample;
+      const float* xs = x.v.data() + n * in_sample;
+      for (int oy = 0; oy < OH; ++oy)
+        for (int ox = 0; ox < OW; ++ox) {
+          const std::size_t o = n * out_sample + (static_cast<std::size_t>(oy) * OW + ox) * C;
+          const float* __restrict go = dy.v.data() + o;
+          const float* __restrict yo = y.v.data() + o;
+          const int y0 = std::max(oy * sh - pt, 0), y1 = std::min(oy * sh - pt + ph, H);
+          const int x0 = std::max(ox * sw - pl, 0), x1 = std::min(ox * sw - pl + pw, W);
+          float* __restrict lv = left.data();
+          if (is_max) {
+            // The whole gradient goes to the first cell (in scan order) that holds the
+            // maximum: `left` keeps what is still to route, per channel.
+            std::copy_n(go, C, lv);
+            for (int iy = y0; iy < y1; ++iy)
+              for (int ix = x0; ix < x1; ++ix) {
+                const std::size_t at = (static_cast<std::size_t>(iy) * W + ix) * C;
+                const float* __restrict xi = xs + at;
+                float* __restrict d = dxs + at;
+                for (int c = 0; c < C; ++c) {
+                  const float take = xi[c] == yo[c] ? lv[c] : 0.0f;
+                  d[c] += take;
+                  lv[c] -= take;
                 }
               }
-            }
+          } else {
+            const float inv = 1.0f / static_cast<float>(std::max((y1 - y0) * (x1 - x0), 1));
+            for (int iy = y0; iy < y1; ++iy)
+              for (int ix = x0; ix < x1; ++ix) {
+                float* __restrict d = dxs + (static_cast<std::size_t>(iy) * W + ix) * C;
+                for (int c = 0; c < C; ++c) d[c] += go[c] * inv;
+              }
+          }
         }
+    }
+  });
 }
 
 std::string Pool2D::describe() const {
@@ -407,17 +524,21 @@ Shape GlobalAveragePool::build(const Shape& in, data::Rng&) {
 void GlobalAveragePool::forward(const Tensor& x, Tensor& y, bool) {
   const std::size_t C = static_cast<std::size_t>(in_shape.back()), S = numel(in_shape) / C;
   y.resize(x.n, out_shape);
-  for (int n = 0; n < x.n; ++n)
-    for (std::size_t s = 0; s < S; ++s)
-      for (std::size_t c = 0; c < C; ++c) y.v[n * C + c] += x.v[(n * S + s) * C + c] / static_cast<float>(S);
+  parallel_for(static_cast<std::size_t>(x.n), 1, [&](int, std::size_t n0, std::size_t n1) {
+    for (std::size_t n = n0; n < n1; ++n)
+      for (std::size_t s = 0; s < S; ++s)
+        for (std::size_t c = 0; c < C; ++c) y.v[n * C + c] += x.v[(n * S + s) * C + c] / static_cast<float>(S);
+  });
 }
 
 void GlobalAveragePool::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor& dx) {
   const std::size_t C = static_cast<std::size_t>(in_shape.back()), S = numel(in_shape) / C;
-  dx.resize(x.n, x.shape);
-  for (int n = 0; n < x.n; ++n)
-    for (std::size_t s = 0; s < S; ++s)
-      for (std::size_t c = 0; c < C; ++c) dx.v[(n * S + s) * C + c] = dy.v[n * C + c] / static_cast<float>(S);
+  dx.reshape_for(x.n, x.shape);
+  parallel_for(static_cast<std::size_t>(x.n), 1, [&](int, std::size_t n0, std::size_t n1) {
+    for (std::size_t n = n0; n < n1; ++n)
+      for (std::size_t s = 0; s < S; ++s)
+        for (std::size_t c = 0; c < C; ++c) dx.v[(n * S + s) * C + c] = dy.v[n * C + c] / static_cast<float>(S);
+  });
 }
 
 // ---------------------------------------------------------------- BatchNorm
@@ -461,9 +582,12 @@ void BatchNorm::forward(const Tensor& x, Tensor& y, bool training) {
       inv_std_[c] = 1.0f / std::sqrt(running_var[c] + eps_);
     }
   }
-  for (std::size_t i = 0; i < M; ++i)
-    for (std::size_t c = 0; c < C; ++c)
-      y.v[i * C + c] = gamma_.w[c] * (x.v[i * C + c] - mean_[c]) * inv_std_[c] + beta_.w[c];
+  y.reshape_for(x.n, x.shape);
+  parallel_for(M, kMinElements / C + 1, [&](int, std::size_t i0, std::size_t i1) {
+    for (std::size_t i = i0; i < i1; ++i)
+      for (std::size_t c = 0; c < C; ++c)
+        y.v[i * C + c] = gamma_.w[c] * (x.v[i * C + c] - mean_[c]) * inv_std_[c] + beta_.w[c];
+  });
 }
 
 void BatchNorm::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor& dx) {
@@ -480,17 +604,19 @@ void BatchNorm::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tenso
       sum_g[c] += g;
       sum_gx[c] += g * xhat;
     }
-  for (std::size_t i = 0; i < M; ++i)
-    for (std::size_t c = 0; c < C; ++c) {
-      float g = dy.v[i * C + c];
-      if (!last_training_) {
-        dx.v[i * C + c] = g * gamma_.w[c] * inv_std_[c];
-        continue;
+  parallel_for(M, kMinElements / C + 1, [&](int, std::size_t i0, std::size_t i1) {
+    for (std::size_t i = i0; i < i1; ++i)
+      for (std::size_t c = 0; c < C; ++c) {
+        float g = dy.v[i * C + c];
+        if (!last_training_) {
+          dx.v[i * C + c] = g * gamma_.w[c] * inv_std_[c];
+          continue;
+        }
+        float xhat = (x.v[i * C + c] - mean_[c]) * inv_std_[c];
+        double mg = sum_g[c] / static_cast<double>(M), mgx = sum_gx[c] / static_cast<double>(M);
+        dx.v[i * C + c] = static_cast<float>(gamma_.w[c] * inv_std_[c] * (g - mg - xhat * mgx));
       }
-      float xhat = (x.v[i * C + c] - mean_[c]) * inv_std_[c];
-      double mg = sum_g[c] / static_cast<double>(M), mgx = sum_gx[c] / static_cast<double>(M);
-      dx.v[i * C + c] = static_cast<float>(gamma_.w[c] * inv_std_[c] * (g - mg - xhat * mgx));
-    }
+  });
 }
 
 // ---------------------------------------------------------------- Activation
@@ -512,24 +638,33 @@ Shape Activation::build(const Shape& in, data::Rng&) {
 }
 
 void Activation::forward(const Tensor& x, Tensor& y, bool) {
-  y.resize(x.n, x.shape);
-  const std::size_t N = x.v.size();
+  y.reshape_for(x.n, x.shape);
+  if (a_ == Act::Softmax) {
+    apply(x, y, 0, x.v.size());
+    return;
+  }
+  parallel_for(x.v.size(), kMinElements, [&](int, std::size_t b, std::size_t e) { apply(x, y, b, e); });
+}
+
+void Activation::apply(const Tensor& x, Tensor& y, std::size_t b, std::size_t e) const {
+  const float* __restrict xv = x.v.data();
+  float* __restrict yv = y.v.data();
   switch (a_) {
     case Act::ReLU:
-      for (std::size_t i = 0; i < N; ++i) y.v[i] = std::max(x.v[i], 0.0f);
+      for (std::size_t i = b; i < e; ++i) yv[i] = std::max(xv[i], 0.0f);
       break;
     case Act::ReLU6:
-      for (std::size_t i = 0; i < N; ++i) y.v[i] = std::clamp(x.v[i], 0.0f, 6.0f);
+      for (std::size_t i = b; i < e; ++i) yv[i] = std::clamp(xv[i], 0.0f, 6.0f);
       break;
     case Act::Tanh:
-      for (std::size_t i = 0; i < N; ++i) y.v[i] = std::tanh(x.v[i]);
+      for (std::size_t i = b; i < e; ++i) y.v[i] = std::tanh(x.v[i]);
       break;
     case Act::Sigmoid:
-      for (std::size_t i = 0; i < N; ++i) y.v[i] = 1.0f / (1.0f + std::exp(-x.v[i]));
+      for (std::size_t i = b; i < e; ++i) y.v[i] = 1.0f / (1.0f + std::exp(-x.v[i]));
       break;
     case Act::Softmax: {
       const std::size_t K = static_cast<std::size_t>(x.shape.back());
-      for (std::size_t r = 0; r < N / K; ++r) {
+      for (std::size_t r = b / K; r < e / K; ++r) {
         const float* xi = &x.v[r * K];
         float* yo = &y.v[r * K];
         float mx = *std::max_element(xi, xi + K);
@@ -543,24 +678,42 @@ void Activation::forward(const Tensor& x, Tensor& y, bool) {
 }
 
 void Activation::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx) {
-  dx.resize(x.n, x.shape);
-  const std::size_t N = x.v.size();
+  dx.reshape_for(x.n, x.shape);
+  if (a_ == Act::Softmax) {
+    apply_grad(x, y, dy, dx, 0, x.v.size());
+    return;
+  }
+  parallel_for(x.v.size(), kMinElements,
+               [&](int, std::size_t b, std::size_t e) { apply_grad(x, y, dy, dx, b, e); });
+}
+
+void Activation::apply_grad(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx, std::size_t b,
+                            std::size_t e) const {
+  const float* __restrict xv = x.v.data();
+  const float* __restrict gv = dy.v.data();
+  float* __restrict dv = dx.v.data();
   switch (a_) {
     case Act::ReLU:
-      for (std::size_t i = 0; i < N; ++i) dx.v[i] = x.v[i] > 0 ? dy.v[i] : 0.0f;
+      for (std::size_t i = b; i < e; ++i) {
+        const float g = gv[i];  // read unconditionally, so the loop vectorizes
+        dv[i] = xv[i] > 0 ? g : 0.0f;
+      }
       break;
     case Act::ReLU6:
-      for (std::size_t i = 0; i < N; ++i) dx.v[i] = (x.v[i] > 0 && x.v[i] < 6) ? dy.v[i] : 0.0f;
+      for (std::size_t i = b; i < e; ++i) {
+        const float g = gv[i], v = xv[i];
+        dv[i] = (v > 0 && v < 6) ? g : 0.0f;
+      }
       break;
     case Act::Tanh:
-      for (std::size_t i = 0; i < N; ++i) dx.v[i] = dy.v[i] * (1 - y.v[i] * y.v[i]);
+      for (std::size_t i = b; i < e; ++i) dx.v[i] = dy.v[i] * (1 - y.v[i] * y.v[i]);
       break;
     case Act::Sigmoid:
-      for (std::size_t i = 0; i < N; ++i) dx.v[i] = dy.v[i] * y.v[i] * (1 - y.v[i]);
+      for (std::size_t i = b; i < e; ++i) dx.v[i] = dy.v[i] * y.v[i] * (1 - y.v[i]);
       break;
     case Act::Softmax: {
       const std::size_t K = static_cast<std::size_t>(x.shape.back());
-      for (std::size_t r = 0; r < N / K; ++r) {
+      for (std::size_t r = b / K; r < e / K; ++r) {
         float dot = 0;
         for (std::size_t k = 0; k < K; ++k) dot += dy.v[r * K + k] * y.v[r * K + k];
         for (std::size_t k = 0; k < K; ++k) dx.v[r * K + k] = y.v[r * K + k] * (dy.v[r * K + k] - dot);

@@ -51,28 +51,55 @@ const Tensor& Model::forward(const Tensor& x, bool training) {
   return acts_.back();
 }
 
-const Tensor& Model::backward(const Tensor& dy) {
+const Tensor& Model::backward(const Tensor& dy, bool input_grad) {
   const std::size_t L = layers.size();
+  // grads_[k] is the gradient of node k (0 = the model input, i + 1 = layer i's output).
+  // Its buffer is kept from step to step; the first layer that feeds a node's gradient
+  // writes it in place, later ones (residual branches) are added to it.
   grads_.resize(L + 1);
-  for (auto& g : grads_) g.v.clear();
-  grads_[L] = dy;
+  has_grad_.assign(L + 1, false);
+  grads_[L].reshape_for(dy.n, dy.shape);
+  std::copy(dy.v.begin(), dy.v.end(), grads_[L].v.begin());
+  has_grad_[L] = true;
+  auto accumulate = [](Tensor& into, const Tensor& g) {
+    for (std::size_t k = 0; k < g.v.size(); ++k) into.v[k] += g.v[k];
+  };
+  // Without input_grad, gradients are needed only for nodes after the first layer with
+  // parameters: node k is layer k-1's output, so node k needs one when k > first.
+  std::size_t first = L;
+  for (std::size_t i = 0; i < L && first == L; ++i)
+    if (!layers[i]->params().empty()) first = i;
+  auto wanted = [&](std::size_t node) { return input_grad || node > first; };
   for (std::size_t i = L; i-- > 0;) {
-    Tensor dx;
-    if (grads_[i + 1].v.empty()) {  // an output nobody read (cannot happen for the last layer)
+    if (!input_grad && i < first) break;  // nothing before the first parameter needs a gradient
+    if (!has_grad_[i + 1]) {  // an output nobody read (cannot happen for the last layer)
       grads_[i + 1].resize(acts_[i + 1].n, acts_[i + 1].shape);
+      has_grad_[i + 1] = true;
     }
-    layers[i]->backward(acts_[source(i)], acts_[i + 1], grads_[i + 1], dx);
-    auto accumulate = [](Tensor& into, const Tensor& g) {
-      if (into.v.empty()) {
-        into = g;
+    const std::size_t src = source(i);
+    layers[i]->input_grad = wanted(src);
+    if (!wanted(src)) {
+      layers[i]->backward(acts_[src], acts_[i + 1], grads_[i + 1], scratch_);
+    } else if (!has_grad_[src]) {
+      layers[i]->backward(acts_[src], acts_[i + 1], grads_[i + 1], grads_[src]);
+      has_grad_[src] = true;
+    } else {
+      layers[i]->backward(acts_[src], acts_[i + 1], grads_[i + 1], scratch_);
+      accumulate(grads_[src], scratch_);
+    }
+    if (auto* add = dynamic_cast<Add*>(layers[i].get())) {
+      const auto other = static_cast<std::size_t>(add->from + 1);
+      if (!wanted(other)) {
+        // a node before the first parameter: its gradient is not wanted
+      } else if (!has_grad_[other]) {
+        std::swap(grads_[other], add->d_other);
+        has_grad_[other] = true;
       } else {
-        for (std::size_t k = 0; k < g.v.size(); ++k) into.v[k] += g.v[k];
+        accumulate(grads_[other], add->d_other);
       }
-    };
-    accumulate(grads_[source(i)], dx);
-    if (auto* add = dynamic_cast<Add*>(layers[i].get()))
-      accumulate(grads_[static_cast<std::size_t>(add->from + 1)], add->d_other);
+    }
   }
+  if (!input_grad) grads_[0].reshape_for(0, input_shape);
   return grads_[0];
 }
 
@@ -104,15 +131,23 @@ std::uint64_t Model::macs() const {
   return m;
 }
 
+std::vector<Model::LayerInfo> Model::layer_info() {
+  std::vector<LayerInfo> rows;
+  for (auto& l : layers) {
+    std::size_t np = 0;
+    for (Param* p : l->params()) np += p->w.size();
+    rows.push_back({l->kind(), l->describe(), l->out_shape, np, l->macs()});
+  }
+  return rows;
+}
+
 std::string Model::summary() {
   std::string s = fmt::format("{:<4} {:<52} {:>16} {:>10} {:>12}\n", "#", "layer", "output", "params", "MACs");
   s += fmt::format("{:<4} {:<52} {:>16}\n", "", "input", to_string(input_shape));
-  for (std::size_t i = 0; i < layers.size(); ++i) {
-    std::size_t np = 0;
-    for (Param* p : layers[i]->params()) np += p->w.size();
-    s += fmt::format("{:<4} {:<52} {:>16} {:>10} {:>12}\n", i + 1, layers[i]->describe(),
-                     to_string(layers[i]->out_shape), np, layers[i]->macs());
-  }
+  std::size_t i = 0;
+  for (const LayerInfo& r : layer_info())
+    s += fmt::format("{:<4} {:<52} {:>16} {:>10} {:>12}\n", ++i, r.description, to_string(r.output), r.parameters,
+                     r.macs);
   s += fmt::format("total: {} parameters, {} MACs per inference\n", parameter_count(), macs());
   return s;
 }

@@ -62,7 +62,9 @@ float rate_at(const TrainConfig& c, int epoch) {  // epoch from 0
   if (c.schedule == "step") {
     lr *= std::pow(c.step_gamma, static_cast<float>(epoch / std::max(c.step_every, 1)));
   } else if (c.schedule == "cosine") {
-    float t = c.epochs > 1 ? static_cast<float>(epoch) / static_cast<float>(c.epochs - 1) : 0.0f;
+    // Half a cosine over the run, sampled at each epoch's start: the last epoch still
+    // learns (at a small rate) instead of running with a rate of zero.
+    float t = static_cast<float>(epoch) / static_cast<float>(std::max(c.epochs, 1));
     lr *= 0.5f * (1.0f + std::cos(3.14159265358979f * t));
   } else if (c.schedule != "constant") {
     input_error("train.schedule: '{}' is not valid: expected constant, step or cosine", c.schedule);
@@ -181,7 +183,7 @@ TrainResult train_classifier(Model& m, const data::Dataset& train, const data::D
         const float* z = &out.v[i * K];
         if (std::max_element(z, z + K) - z == y[i]) ++correct;
       }
-      m.backward(dl);
+      m.backward(dl, false);
       opt.step(m.params(), log.lr);
       loss_sum += static_cast<double>(l) * static_cast<double>(e - b);
       seen += e - b;

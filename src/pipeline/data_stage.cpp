@@ -239,9 +239,13 @@ DataStageResult run_data_stage(const Project& p) {
   }
   if (norm.method != "none") {
     fmt::format_to(out, "normalization ({}, fitted on train):", norm.method);
-    for (std::size_t f = 0; f < norm.features.size(); ++f)
+    // A few features on the line; every one is in normalization.json.
+    constexpr std::size_t kShown = 6;
+    for (std::size_t f = 0; f < norm.features.size() && f < kShown; ++f)
       fmt::format_to(out, " {} (offset {:.6g}, scale {:.6g})", norm.features[f], norm.offset[f],
                      norm.scale[f]);
+    if (norm.features.size() > kShown)
+      fmt::format_to(out, " and {} more features (see normalization.json)", norm.features.size() - kShown);
     fmt::format_to(out, "\n");
   }
   rj["normalization"] = norm.json();

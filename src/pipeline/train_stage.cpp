@@ -81,6 +81,12 @@ void train_network(const Project& p, const data::Dataset* parts, TrainStageResul
   r.report_json["parameters"] = r.model.model.parameter_count();
   r.report_json["macs"] = r.model.model.macs();
   r.report_json["layers"] = r.model.layers;
+  json rows = json::array();
+  for (const auto& l : r.model.model.layer_info())
+    rows.push_back({{"type", l.kind}, {"description", l.description}, {"output", l.output},
+                    {"parameters", l.parameters}, {"macs", l.macs}});
+  r.report_json["input_shape"] = r.model.model.input_shape;
+  r.report_json["layer_summary"] = rows;
   for (int k = 1; k < 3; ++k) {
     const data::Dataset& d = parts[k];
     if (d.size() == 0) continue;

@@ -630,10 +630,33 @@ std::string layer_settings(const json& layer) {
 
 void model_section(std::string& out, const json& report) {
   const json* layers = member(report, "layers");
+  const json* rows = member(report, "layer_summary");
   const std::int64_t params = count(report, "parameters"), macs = count(report, "macs");
-  if (!layers && params < 0 && macs < 0) return;
+  if (!layers && !rows && params < 0 && macs < 0) return;
   out += "<section id=\"model\">\n<h2>Model</h2>\n";
-  if (layers && layers->is_array()) {
+  const std::string totals =
+      fmt::format("{} parameters ({} as float32), {} multiply-accumulates per inference", grouped(params),
+                  params < 0 ? "&mdash;" : fmt::format("{:.1f}&nbsp;KiB", static_cast<double>(params) * 4 / 1024),
+                  grouped(macs));
+  if (rows && rows->is_array()) {
+    // What each layer is, its output shape, parameters and MACs, as the trained model has them.
+    out += "<div class=\"scroll\"><table class=\"data model\">\n<thead><tr><th class=\"num\">#</th><th>layer</th>"
+           "<th>output</th><th class=\"num\">parameters</th><th class=\"num\">MACs</th></tr></thead>\n<tbody>\n";
+    if (const json* in = member(report, "input_shape"); in && in->is_array())
+      add(out, "<tr><td></td><td>input</td><td>{}</td><td></td><td></td></tr>\n", html_escape(in->dump()));
+    std::size_t i = 0;
+    for (const json& l : *rows) {
+      if (!l.is_object()) continue;
+      const json* shape = member(l, "output");
+      add(out,
+          "<tr><td class=\"num\">{}</td><td class=\"layer\">{}</td><td>{}</td><td class=\"num\">{}</td>"
+          "<td class=\"num\">{}</td></tr>\n",
+          ++i, html_escape(text(l, "description")), shape ? html_escape(shape->dump()) : "", grouped(count(l, "parameters")),
+          grouped(count(l, "macs")));
+    }
+    add(out, "</tbody>\n<tfoot><tr><td></td><td colspan=\"4\">{} layers: {}</td></tr></tfoot>\n</table></div>\n",
+        i, totals);
+  } else if (layers && layers->is_array()) {
     out += "<div class=\"scroll\"><table class=\"data model\">\n<thead><tr><th class=\"num\">#</th><th>layer</th>"
            "<th>settings</th></tr></thead>\n<tbody>\n";
     std::size_t i = 0;
@@ -642,16 +665,12 @@ void model_section(std::string& out, const json& report) {
       add(out, "<tr><td class=\"num\">{}</td><td class=\"layer\"><b>{}</b></td><td class=\"settings\">{}</td></tr>\n", ++i,
           type.empty() ? "?" : html_escape(type), layer_settings(l));
     }
-    add(out, "</tbody>\n<tfoot><tr><td></td><td colspan=\"2\">{} layers: {} parameters ({} as float32), {} "
-             "multiply-accumulates per inference</td></tr></tfoot>\n</table></div>\n",
-        layers->size(), grouped(params),
-        params < 0 ? "&mdash;" : fmt::format("{:.1f}&nbsp;KiB", static_cast<double>(params) * 4 / 1024),
-        grouped(macs));
+    add(out, "</tbody>\n<tfoot><tr><td></td><td colspan=\"2\">{} layers: {}</td></tr></tfoot>\n</table></div>\n",
+        layers->size(), totals);
   } else {
-    add(out, "<p>{} parameters, {} multiply-accumulates per inference.</p>\n", grouped(params), grouped(macs));
+    add(out, "<p>{}.</p>\n", totals);
   }
-  out += "<p class=\"note\">The layers as declared (preset or <code>[model]</code>); output shapes and per-layer "
-         "counts are printed in <code>report.txt</code>.</p>\n</section>\n";
+  out += "</section>\n";
 }
 
 

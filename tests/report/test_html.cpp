@@ -146,6 +146,23 @@ TEST(ReportHtml, CarriesTheNumbers) {
   EXPECT_EQ(json::parse(data_block(page)), report);
 }
 
+TEST(ReportHtml, LayerSummaryGivesShapesParametersAndMacs) {
+  json report = home_report();
+  report["input_shape"] = {12, 2};
+  report["layer_summary"] = json::parse(R"([
+    {"type": "conv1d", "description": "conv1d 8 filters, kernel 3", "output": [12, 8], "parameters": 56, "macs": 576},
+    {"type": "global_average_pool", "description": "global_average_pool", "output": [8], "parameters": 0, "macs": 0},
+    {"type": "dense", "description": "dense 2 units", "output": [2], "parameters": 18, "macs": 16}])");
+  const std::string page = training_report_html(report, "home", "now");
+  EXPECT_NE(page.find("<th>output</th>"), std::string::npos);
+  EXPECT_NE(page.find("conv1d 8 filters, kernel 3</td><td>[12,8]</td><td class=\"num\">56</td><td class=\"num\">576</td>"),
+            std::string::npos);
+  EXPECT_NE(page.find("<td>input</td><td>[12,2]</td>"), std::string::npos);
+  EXPECT_NE(page.find("3 layers: 490 parameters"), std::string::npos);
+  // The declared settings table is replaced by the summary.
+  EXPECT_EQ(page.find("<code>filters=16</code>"), std::string::npos);
+}
+
 TEST(ReportHtml, HostileNamesAreEscaped) {
   const std::string evil = "</script><b>\"&'";
   const json names = {evil, "<!-- x", "a\xE2\x80\xA8" "b"};

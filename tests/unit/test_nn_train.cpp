@@ -4,6 +4,7 @@
 #include "tinyml/data/csv.hpp"
 #include "tinyml/data/split.hpp"
 #include "tinyml/data/window.hpp"
+#include "tinyml/nn/parallel.hpp"
 #include "tinyml/nn/train.hpp"
 
 using namespace tinyml;
@@ -68,9 +69,39 @@ TEST(NnTrain, DigitsSmallCnnReaches97PercentAndIsDeterministic) {
   std::printf("digits small CNN: %zu parameters, test accuracy %.4f (best epoch %d)\n", m.parameter_count(), acc,
               r.best_epoch);
   EXPECT_GE(acc, 0.97);
-  // Same data, seed and thread count: the same weights, bit for bit.
-  Model again = small_cnn();
-  train_classifier(again, d[0], &d[1], c);
-  auto a = m.params(), b = again.params();
-  for (std::size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i]->w, b[i]->w);
+  // Same data and seed: the same weights, bit for bit, on one thread or several (the
+  // work is cut into chunks by the batch size alone, and the chunks' sums are added in
+  // chunk order).
+  const int before = threads();
+  for (int t : {1, 2, 3}) {
+    set_threads(t);
+    Model again = small_cnn();
+    train_classifier(again, d[0], &d[1], c);
+    auto a = m.params(), b = again.params();
+    for (std::size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i]->w, b[i]->w) << "threads " << t << ", parameter " << i;
+  }
+  set_threads(before);
+}
+
+TEST(NnParallel, ChunksDependOnTheSizeOnlyAndCoverEveryItemOnce) {
+  EXPECT_EQ(chunk_count(0, 1), 1);
+  EXPECT_EQ(chunk_count(10, 16), 1);
+  EXPECT_EQ(chunk_count(64, 16), 4);
+  EXPECT_EQ(chunk_count(100000, 1), kMaxChunks);
+  const int before = threads();
+  for (int t : {1, 2, 4}) {
+    set_threads(t);
+    for (std::size_t n : {0UL, 1UL, 5UL, 64UL, 1000UL}) {
+      std::vector<int> hits(n, 0);
+      std::vector<int> seen(kMaxChunks, 0);
+      int chunks = parallel_for(n, 3, [&](int k, std::size_t b, std::size_t e) {
+        seen[static_cast<std::size_t>(k)] += 1;
+        for (std::size_t i = b; i < e; ++i) hits[i] += 1;
+      });
+      EXPECT_EQ(chunks, chunk_count(n, 3));
+      for (std::size_t i = 0; i < n; ++i) EXPECT_EQ(hits[i], 1) << "n " << n << " item " << i;
+      for (int k = 0; k < chunks; ++k) EXPECT_EQ(seen[static_cast<std::size_t>(k)], 1);
+    }
+  }
+  set_threads(before);
 }

@@ -29,6 +29,12 @@ struct Tensor {
     shape = s;
     v.assign(static_cast<std::size_t>(batch) * numel(s), 0.0f);
   }
+  // Like resize(), but the values are left as they are (for outputs written in full).
+  void reshape_for(int batch, const Shape& s) {
+    n = batch;
+    shape = s;
+    v.resize(static_cast<std::size_t>(batch) * numel(s));
+  }
 };
 
 struct Param {
@@ -56,6 +62,9 @@ class Layer {
   // earlier layer (projection shortcuts of residual blocks).
   static constexpr int kPrevious = -2;
   int input_from = kPrevious;
+  // False when nobody reads the gradient of this layer's input (the first layer while
+  // training): backward may then leave dx unset and skip that work.
+  bool input_grad = true;
   nlohmann::json spec;  // the declaration it was made from (saved in model files)
 };
 
@@ -100,11 +109,15 @@ class Conv2D : public Layer {
   Param w_{"weights", {}, {}}, b_{"bias", {}, {}, false};
 
  private:
-  bool im2col(const Tensor& x, std::vector<float>& cols) const;
+  // The patches of samples [n0, n1) as rows of `cols` (a matrix for the whole batch).
+  void im2col(const Tensor& x, std::size_t n0, std::size_t n1, float* cols) const;
+  bool pointwise() const;  // 1x1, stride 1: the patches are the input itself
   ConvSpec s_;
   bool one_d_;
   int pt_ = 0, pl_ = 0;
   std::vector<float> cols_, dcols_;  // scratch for the patch matrices
+  const float* cols_of_ = nullptr;   // the input whose patches cols_ holds
+  int cols_n_ = 0;
 };
 
 // Depthwise Conv2D: each input channel c gives depth_multiplier outputs c*m + k; the
@@ -186,6 +199,10 @@ class Activation : public Layer {
   Act act() const { return a_; }
 
  private:
+  // Values [b, e) of the output / input gradient (whole rows for softmax).
+  void apply(const Tensor& x, Tensor& y, std::size_t b, std::size_t e) const;
+  void apply_grad(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx, std::size_t b,
+                  std::size_t e) const;
   Act a_;
 };
 

@@ -20,18 +20,29 @@ class Model {
   // Runs the layers, keeping every activation for backward(); returns the output.
   const Tensor& forward(const Tensor& x, bool training);
   // Back-propagates the gradient of the loss with respect to the output; parameter
-  // gradients accumulate (call zero_grad() between steps). Returns d loss / d input.
-  const Tensor& backward(const Tensor& dy);
+  // gradients accumulate (call zero_grad() between steps). Returns d loss / d input, or
+  // an empty tensor when input_grad is false (training needs no input gradient).
+  const Tensor& backward(const Tensor& dy, bool input_grad = true);
   std::vector<Param*> params();
   void zero_grad();
   std::size_t parameter_count();
   std::uint64_t macs() const;
   Shape output_shape() const { return layers.empty() ? input_shape : layers.back()->out_shape; }
   std::string summary();
+  // One row per layer: what it is, its output shape, parameters and MACs per inference.
+  struct LayerInfo {
+    std::string kind, description;
+    Shape output;
+    std::size_t parameters = 0;
+    std::uint64_t macs = 0;
+  };
+  std::vector<LayerInfo> layer_info();
 
  private:
   std::size_t source(std::size_t i) const;  // index into acts_ of layer i's input
   std::vector<Tensor> acts_, grads_;
+  std::vector<bool> has_grad_;
+  Tensor scratch_;
 };
 
 // Mean softmax cross-entropy over the batch, from logits. Class weights scale each

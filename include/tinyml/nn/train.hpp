@@ -1,7 +1,7 @@
 // Training a classifier model on Datasets: mini-batches, class weights, label smoothing,
 // learning-rate schedules, time-series augmentation, early stopping on validation loss
-// and the best checkpoint kept. Deterministic: same data, seed and thread count give the
-// same weights, bit for bit.
+// and the best checkpoint kept. Deterministic: same data and seed give the same weights,
+// bit for bit, on any number of threads.
 #pragma once
 
 #include <functional>
