@@ -19,6 +19,8 @@ class Model {
   void build(const Shape& input, std::uint64_t seed);
   // Runs the layers, keeping every activation for backward(); returns the output.
   const Tensor& forward(const Tensor& x, bool training);
+  // After forward(): node k's values (0 = the input, i + 1 = layer i's output).
+  const Tensor& activation(std::size_t node) const { return acts_.at(node); }
   // Back-propagates the gradient of the loss with respect to the output; parameter
   // gradients accumulate (call zero_grad() between steps). Returns d loss / d input, or
   // an empty tensor when input_grad is false (training needs no input gradient).
