@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tinyml/classic/model_file.hpp"
 #include "tinyml/data/dataset.hpp"
 #include "tinyml/data/table.hpp"
 #include "tinyml/eval/metrics.hpp"
@@ -30,17 +31,28 @@ struct DataStageResult {
 DataStageResult run_data_stage(const Project& p);
 
 struct TrainStageResult {
+  bool has_model = false;  // the [model] network was trained (model, result, validation, test)
   nn::ModelFile model;
   nn::TrainResult result;
   eval::Evaluation validation, test;
+  // The classic models and the anomaly detector, with their file names ("knn.tmc", ...).
+  std::vector<std::pair<std::string, classic::ClassicModelFile>> classic;
   std::string report;
   nlohmann::json report_json;
 };
 
-// Trains the project's [model] on the datasets in `data_dir`; progress goes to `os` (a
-// progress bar when `tty`, one line per epoch otherwise).
+// Trains the project's [model], [knn], [tree], [forest] and [anomaly] on the datasets in
+// `data_dir`; progress goes to `os` (a progress bar when `tty`, one line per epoch otherwise).
 TrainStageResult run_train_stage(const Project& p, const std::filesystem::path& data_dir, std::ostream& os,
                                  bool tty);
+
+// The report lines of one evaluation: "<prefix><part name>: <evaluation>", and a note for
+// each class the part holds no sample of. `part` is 1 (validation) or 2 (test).
+std::string part_report(const std::string& prefix, int part, const eval::Evaluation& e);
+
+// The [knn], [tree], [forest] and [anomaly] part of the train stage, on parts[0..2] (train,
+// validation, test): adds report lines, report_json entries and model files to `r`.
+void train_classic_models(const Project& p, const data::Dataset* parts, TrainStageResult& r, std::ostream& os);
 
 struct BuildOptions {
   bool force = false;  // run every stage even when its inputs are unchanged

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "tinyml/classic/tree.hpp"
 #include "tinyml/data/clean.hpp"
 #include "tinyml/data/csv.hpp"
 #include "tinyml/data/merge.hpp"
@@ -46,6 +47,32 @@ struct Project {
   bool knn_enabled = false;
   int knn_k = 5;
   std::string knn_metric = "l2", knn_weights = "uniform";
+  // Prototype reduction: "none" (every training window), "condensed" (Hart) or "kmeans"
+  // (centroids per class); empty when not given. With any of these keys the train stage
+  // prints the table of validation accuracy against the number of prototypes.
+  std::string knn_prototypes;
+  std::size_t knn_per_class = 0;   // kmeans: centroids per class; 0 = the table's best size
+  std::size_t knn_flash_bytes = 0; // 0 = no budget; else the most accurate row that fits
+  // [tree] and [forest]: CART trees on the same windows, flattened.
+  bool tree_enabled = false;
+  classic::TreeOptions tree;
+  bool forest_enabled = false;
+  classic::ForestOptions forest;
+  // [anomaly]: a detector fitted on the normal class only, its threshold calibrated on the
+  // normal validation samples for a target false-positive rate.
+  bool anomaly_enabled = false;
+  struct Anomaly {
+    std::string method = "kmeans";  // kmeans | autoencoder
+    std::string normal_class;       // empty: the first class
+    double target_fpr = 0.01;
+    std::size_t clusters = 8;       // kmeans
+    std::uint64_t seed = 42;
+    double width = 1.0;             // autoencoder: the preset's width
+    int epochs = 30, batch_size = 32;
+    float lr = 0.001f;
+  } anomaly;
+  // Whether the train stage has anything to train.
+  bool trains() const { return model_enabled || knn_enabled || tree_enabled || forest_enabled || anomaly_enabled; }
   // Each stage's configuration in a canonical form (no comments, no layout), hashed with
   // its inputs to decide whether the stage must run again.
   std::string data_config, train_config;

@@ -464,6 +464,45 @@ void DecisionTree::fit(const data::Dataset& train) {
   grow(data, ones, opt_.max_features, opt_.seed);
 }
 
+DecisionTree DecisionTree::from_parts(const TreeOptions& opt, std::size_t dim, std::size_t n_classes,
+                                      std::vector<TreeNode> nodes, std::vector<float> values) {
+  if (nodes.empty()) input_error("decision tree: no node");
+  if (dim == 0 || n_classes == 0) input_error("decision tree: {} features and {} classes", dim, n_classes);
+  if (nodes.size() > std::numeric_limits<std::uint32_t>::max()) input_error("decision tree: too many nodes");
+  for (float v : values)
+    if (!std::isfinite(v)) input_error("decision tree: a leaf distribution holds a non-finite value");
+  // Nodes are stored parents first (as grow() writes them), so following children always
+  // moves forward and every walk ends at a leaf.
+  std::vector<std::size_t> depth(nodes.size(), 0);
+  std::size_t max_depth = 0;
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    const TreeNode& n = nodes[i];
+    if (n.feature < 0) {
+      if (n.feature != -1) input_error("decision tree: node {} has feature {}", i, n.feature);
+      if (static_cast<std::size_t>(n.value) + n_classes > values.size())
+        input_error("decision tree: leaf {} points past the {} stored values", i, values.size());
+      continue;
+    }
+    if (static_cast<std::size_t>(n.feature) >= dim)
+      input_error("decision tree: node {} splits on feature {} of {}", i, n.feature, dim);
+    if (!std::isfinite(n.threshold)) input_error("decision tree: node {} has a non-finite threshold", i);
+    for (std::uint32_t c : {n.left, n.right}) {
+      if (c <= i || c >= nodes.size())
+        input_error("decision tree: node {} has child {} (children follow their parent, {} nodes)", i, c,
+                    nodes.size());
+      depth[c] = depth[i] + 1;
+      max_depth = std::max(max_depth, depth[c]);
+    }
+  }
+  DecisionTree t(opt);
+  t.dim_ = dim;
+  t.n_classes_ = n_classes;
+  t.depth_ = max_depth;
+  t.nodes_ = std::move(nodes);
+  t.values_ = std::move(values);
+  return t;
+}
+
 std::span<const float> DecisionTree::leaf_distribution(const float* x) const {
   std::size_t i = 0;
   while (nodes_[i].feature >= 0)
@@ -532,6 +571,19 @@ void RandomForest::fit(const data::Dataset& train) {
     for (std::size_t i = 0; i < threads; ++i) pool.emplace_back(work);
     for (auto& th : pool) th.join();
   }
+}
+
+RandomForest RandomForest::from_trees(const ForestOptions& opt, std::vector<DecisionTree> trees) {
+  if (trees.empty()) input_error("random forest: no tree");
+  for (const auto& t : trees)
+    if (t.dim() != trees[0].dim() || t.n_classes() != trees[0].n_classes() || t.nodes().empty())
+      input_error("random forest: the trees differ in features or classes");
+  RandomForest f(opt);
+  f.opt_.n_trees = trees.size();
+  f.n_classes_ = trees[0].n_classes();
+  f.dim_ = trees[0].dim();
+  f.trees_ = std::move(trees);
+  return f;
 }
 
 std::vector<double> RandomForest::predict_proba(const data::Dataset& d) const {

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "tinyml/classic/model_file.hpp"
 #include "tinyml/data/clean.hpp"
 #include "tinyml/data/csv.hpp"
 #include "tinyml/data/inspect.hpp"
@@ -173,27 +174,53 @@ int cmd_clean(const CleanFlags& c, const CsvFlags& f) {
 
 int cmd_eval(const std::string& model_path, const std::vector<std::string>& datasets, bool as_json,
              double min_accuracy) {
-  nn::ModelFile f = nn::load_model(model_path);
+  const std::string bytes = read_file(model_path);
   json out = json::object();
-  const std::size_t params = f.model.parameter_count();
-  const std::uint64_t macs = f.model.macs();
-  out["model"] = {{"path", model_path}, {"parameters", params}, {"macs", macs}};
-  if (!as_json) std::cout << fmt::format("{}: {} parameters, {} MACs per inference\n", model_path, params, macs);
   std::vector<std::string> below;
-  for (const auto& path : datasets) {
-    data::Dataset d = data::load_dataset(path);
-    if (nn::input_shape_for(d) != f.model.input_shape)
-      input_error("{}: samples of shape {}, but the model {} takes {}", path, nn::to_string(nn::input_shape_for(d)),
-                  model_path, nn::to_string(f.model.input_shape));
-    if (d.classes != f.classes)
-      input_error("{}: classes [{}] differ from the model's [{}]", path, fmt::join(d.classes, ", "),
-                  fmt::join(f.classes, ", "));
-    eval::Evaluation e = eval::evaluate(d.y, nn::predict(f.model, d), d.classes);
+  auto classifier = [&](const std::string& path, const eval::Evaluation& e) {
     if (as_json)
       out[path] = e.json();
     else
       std::cout << path << ": " << e.text();
     if (e.accuracy < min_accuracy) below.push_back(fmt::format("{}: accuracy {:.4f}", path, e.accuracy));
+  };
+  if (classic::is_classic_model(bytes)) {
+    // A KNN, tree or forest (.tmc): the usual evaluation; an anomaly detector: how it
+    // separates its normal class from the others at its calibrated threshold.
+    classic::ClassicModelFile f = classic::deserialize_classic(bytes, model_path);
+    out["model"] = {{"path", model_path}, {"kind", f.kind()}};
+    if (!f.is_classifier() && min_accuracy > 0)
+      input_error("--min-accuracy: {} is an anomaly detector, not a classifier", model_path);
+    for (const auto& path : datasets) {
+      data::Dataset d = data::load_dataset(path);
+      f.check_dataset(d, path, model_path);
+      if (auto* a = std::get_if<classic::AnomalyDetector>(&f.model)) {
+        const classic::DetectionMetrics m =
+            classic::detection_metrics(a->score(d), classic::anomaly_labels(d, a->normal_class), a->threshold);
+        if (as_json)
+          out[path] = m.json();
+        else
+          std::cout << path << ": " << m.text();
+      } else {
+        classifier(path, eval::evaluate(d.y, f.predict(d), d.classes));
+      }
+    }
+  } else {
+    nn::ModelFile f = nn::deserialize_model(bytes, model_path);
+    const std::size_t params = f.model.parameter_count();
+    const std::uint64_t macs = f.model.macs();
+    out["model"] = {{"path", model_path}, {"parameters", params}, {"macs", macs}};
+    if (!as_json) std::cout << fmt::format("{}: {} parameters, {} MACs per inference\n", model_path, params, macs);
+    for (const auto& path : datasets) {
+      data::Dataset d = data::load_dataset(path);
+      if (nn::input_shape_for(d) != f.model.input_shape)
+        input_error("{}: samples of shape {}, but the model {} takes {}", path, nn::to_string(nn::input_shape_for(d)),
+                    model_path, nn::to_string(f.model.input_shape));
+      if (d.classes != f.classes)
+        input_error("{}: classes [{}] differ from the model's [{}]", path, fmt::join(d.classes, ", "),
+                    fmt::join(f.classes, ", "));
+      classifier(path, eval::evaluate(d.y, nn::predict(f.model, d), d.classes));
+    }
   }
   if (as_json) std::cout << out.dump(2) << "\n";
   if (!below.empty()) {
@@ -407,11 +434,18 @@ int main(int argc, char** argv) {
   double eval_min_accuracy = 0;
   CLI::App* eval_cmd = app.add_subcommand(
       "eval",
-      "Evaluate a trained model on datasets: its size (parameters, MACs), accuracy,\n"
-      "per-class precision, recall and F1, and the confusion matrix. With --min-accuracy\n"
-      "it exits with status 1 when a dataset scores below the floor (a gate for CI).\n"
-      "Example: tinyml eval build/train/model.tmm build/data/test.tds --min-accuracy 0.9");
-  eval_cmd->add_option("model", eval_model, "Model file (.tmm)")->required()->check(CLI::ExistingFile);
+      "Evaluate a trained model on datasets. A classifier (the network's .tmm, or knn.tmc,\n"
+      "tree.tmc, forest.tmc) gives accuracy, per-class precision, recall and F1, and the\n"
+      "confusion matrix (and, for a network, its parameters and MACs). An anomaly detector\n"
+      "(anomaly.tmc) gives its threshold, the false-positive rate on the normal samples,\n"
+      "ROC AUC of its scores, and detection precision, recall and F1 (an anomaly is a\n"
+      "positive). With --min-accuracy a classifier exits with status 1 when a dataset scores\n"
+      "below the floor (a gate for CI).\n"
+      "Example: tinyml eval build/train/model.tmm build/data/test.tds --min-accuracy 0.9\n"
+      "Example: tinyml eval build/train/anomaly.tmc build/data/test.tds");
+  eval_cmd->add_option("model", eval_model, "Model file (.tmm or .tmc) from the train stage")
+      ->required()
+      ->check(CLI::ExistingFile);
   eval_cmd->add_option("datasets", eval_data, "Dataset files (.tds) from the data stage")
       ->required()
       ->check(CLI::ExistingFile);
@@ -463,7 +497,9 @@ int main(int argc, char** argv) {
     if (*eval_cmd) return cmd_eval(eval_model, eval_data, eval_json, eval_min_accuracy);
     if (*train_cmd) {
       Project p = load_project(train_project);
-      if (!p.model_enabled) input_error("{}: no [model] section: nothing to train", train_project);
+      if (!p.trains())
+        input_error("{}: no [model] section (nor [knn], [tree], [forest] or [anomaly]): nothing to train",
+                    train_project);
       if (!train_build_dir.empty()) p.build_dir = train_build_dir;
       topt.progress = ::isatty(STDOUT_FILENO) != 0;
       return build(p, topt, std::cout);

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <sstream>
@@ -33,10 +34,10 @@ int data_stage(const Project& p, const BuildOptions& opt, std::ostream& os, json
 namespace {
 
 // A stage is fresh when every output exists and the stamp holds the hash of its inputs.
-bool stage_fresh(const fs::path& dir, const std::string& hash, std::initializer_list<const char*> outputs,
+bool stage_fresh(const fs::path& dir, const std::string& hash, const std::vector<std::string>& outputs,
                  bool force) {
   if (force || !fs::exists(dir / ".inputs-hash")) return false;
-  for (const char* o : outputs)
+  for (const auto& o : outputs)
     if (!fs::exists(dir / o)) return false;
   return read_file(dir / ".inputs-hash") == hash;
 }
@@ -55,7 +56,13 @@ int train_stage(const Project& p, const std::string& data_hash, const BuildOptio
   const fs::path dir = p.build_dir / "train";
   const fs::path stamp = dir / ".inputs-hash";
   const std::string hash = hex64(hash64(p.train_config, hash64(data_hash)));
-  if (stage_fresh(dir, hash, {"model.tmm", "report.json"}, opt.force)) {
+  std::vector<std::string> outputs{"report.json"};
+  if (p.model_enabled) outputs.push_back("model.tmm");
+  if (p.knn_enabled) outputs.push_back("knn.tmc");
+  if (p.tree_enabled) outputs.push_back("tree.tmc");
+  if (p.forest_enabled) outputs.push_back("forest.tmc");
+  if (p.anomaly_enabled) outputs.push_back("anomaly.tmc");
+  if (stage_fresh(dir, hash, outputs, opt.force)) {
     all["train"] = json::parse(read_file(dir / "report.json"));
     all["train"]["up_to_date"] = true;
     if (!opt.json) fmt::print(os, "[train] up to date (inputs unchanged, hash {}); nothing to do\n", hash);
@@ -67,7 +74,15 @@ int train_stage(const Project& p, const std::string& data_hash, const BuildOptio
   r.report_json["inputs_hash"] = hash;
   r.report_json["up_to_date"] = false;
   AtomicOutputs outs;
-  outs.add(dir / "model.tmm", nn::serialize(r.model));
+  std::string written;
+  if (r.has_model) {
+    outs.add(dir / "model.tmm", nn::serialize(r.model));
+    written += "model.tmm, ";
+  }
+  for (auto& [name, f] : r.classic) {
+    outs.add(dir / name, classic::serialize(f));
+    written += name + ", ";
+  }
   outs.add(dir / "report.txt", r.report);
   outs.add(dir / "report.json", r.report_json.dump(2) + "\n");
   const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
@@ -75,11 +90,15 @@ int train_stage(const Project& p, const std::string& data_hash, const BuildOptio
            report::training_report_html(r.report_json, p.name,
                                         data::format_iso8601(static_cast<double>(now), true)));
   outs.commit();
+  // Model files of sections no longer in the project go, so build/train/ holds what the
+  // project trains now.
+  for (const char* f : {"model.tmm", "knn.tmc", "tree.tmc", "forest.tmc", "anomaly.tmc"})
+    if (std::find(outputs.begin(), outputs.end(), f) == outputs.end()) fs::remove(dir / f);
   write_file_atomic(stamp, hash);
   all["train"] = r.report_json;
   if (!opt.json) {
     print_tagged(os, "train", r.report);
-    fmt::print(os, "[train] wrote model.tmm, report.txt/.json and report.html (open it in a browser) to {}\n",
+    fmt::print(os, "[train] wrote {}report.txt/.json and report.html (open it in a browser) to {}\n", written,
                dir.string());
   }
   return 0;
@@ -94,7 +113,7 @@ int build(const Project& p, const BuildOptions& opt, std::ostream& os) {
   std::ostringstream data_out;
   std::string data_hash;
   int rc = data_stage(p, opt, opt.json ? data_out : os, all, data_hash);
-  if (rc != 0 || !p.model_enabled || opt.until == "data") {
+  if (rc != 0 || !p.trains() || opt.until == "data") {
     if (opt.json) os << all.dump(2) << "\n";
     return rc;
   }

@@ -8,7 +8,6 @@
 #include <fmt/ostream.h>
 #include <unistd.h>
 
-#include "tinyml/classic/knn.hpp"
 #include "tinyml/error.hpp"
 #include "tinyml/eval/metrics.hpp"
 #include "tinyml/io.hpp"
@@ -30,15 +29,9 @@ std::string bar(double frac, int width) {
   return s;
 }
 
-}  // namespace
-
-TrainStageResult run_train_stage(const Project& p, const fs::path& data_dir, std::ostream& os, bool tty) {
-  TrainStageResult r;
-  data::Dataset parts[3];
-  for (int k = 0; k < 3; ++k) parts[k] = data::load_dataset(data_dir / fmt::format("{}.tds", data::kPartNames[k]));
+void train_network(const Project& p, const data::Dataset* parts, TrainStageResult& r, std::ostream& os, bool tty) {
   const data::Dataset& train = parts[0];
-  if (train.classes.empty())
-    input_error("{}: [model] trains a classifier and needs labels: set data.label", p.file.string());
+  r.has_model = true;
   const nn::Shape input = nn::input_shape_for(train);
   const int classes = static_cast<int>(train.classes.size());
   r.model.layers = p.model_layers.is_array() ? p.model_layers
@@ -98,39 +91,37 @@ TrainStageResult run_train_stage(const Project& p, const fs::path& data_dir, std
     const data::Dataset& d = parts[k];
     if (d.size() == 0) continue;
     eval::Evaluation e = eval::evaluate(d.y, nn::predict(r.model.model, d), d.classes);
-    r.report += fmt::format("{}: {}", data::kPartNames[k], e.text());
-    for (const auto& c : e.classes)
-      if (c.support == 0)
-        r.report += fmt::format("  note: {} holds no '{}' sample: its recall is undefined; {} false alarms of {}\n",
-                                data::kPartNames[k], c.name, c.predicted, d.size());
+    r.report += part_report("", k, e);
     r.report_json[data::kPartNames[k]] = e.json();
     (k == 1 ? r.validation : r.test) = e;
-  }
-  if (p.knn_enabled) {
-    // The KNN baseline on the same (normalized) samples, flattened.
-    classic::KnnOptions ko;
-    ko.k = static_cast<std::size_t>(p.knn_k);
-    ko.metric = classic::parse_metric(p.knn_metric);
-    ko.weights = classic::parse_weights(p.knn_weights);
-    ko.threads = 2;
-    classic::Knn knn(ko);
-    knn.fit(train);
-    r.report += fmt::format("knn (k {}, {}, {} votes): {} prototypes, {} bytes as float32\n", p.knn_k,
-                            p.knn_metric, p.knn_weights, knn.size(), knn.model_bytes());
-    json kj = {{"k", p.knn_k}, {"metric", p.knn_metric}, {"weights", p.knn_weights}, {"bytes", knn.model_bytes()}};
-    for (int k = 1; k < 3; ++k) {
-      const data::Dataset& d = parts[k];
-      if (d.size() == 0) continue;
-      eval::Evaluation e = eval::evaluate(d.y, knn.predict(d), d.classes);
-      r.report += fmt::format("knn {}: {}", data::kPartNames[k], e.text());
-      kj[data::kPartNames[k]] = e.json();
-    }
-    r.report_json["knn"] = kj;
   }
   r.model.metadata = {{"tinyml_version", kVersion},
                       {"epochs_run", r.result.history.size()},
                       {"best_epoch", r.result.best_epoch},
                       {"test_accuracy", r.test.accuracy}};
+}
+
+}  // namespace
+
+std::string part_report(const std::string& prefix, int part, const eval::Evaluation& e) {
+  std::string s = fmt::format("{}{}: {}", prefix, data::kPartNames[part], e.text());
+  for (const auto& c : e.classes)
+    if (c.support == 0)
+      s += fmt::format("  note: {} holds no '{}' sample: its recall is undefined; {} false alarms of {}\n",
+                       data::kPartNames[part], c.name, c.predicted, e.samples);
+  return s;
+}
+
+TrainStageResult run_train_stage(const Project& p, const fs::path& data_dir, std::ostream& os, bool tty) {
+  TrainStageResult r;
+  data::Dataset parts[3];
+  for (int k = 0; k < 3; ++k) parts[k] = data::load_dataset(data_dir / fmt::format("{}.tds", data::kPartNames[k]));
+  const data::Dataset& train = parts[0];
+  if (train.classes.empty())
+    input_error("{}: the train stage trains classifiers and detectors of classes and needs labels: set data.label",
+                p.file.string());
+  if (p.model_enabled) train_network(p, parts, r, os, tty);
+  train_classic_models(p, parts, r, os);
   return r;
 }
 

@@ -283,7 +283,7 @@ Project parse_project(std::string_view text, const fs::path& file) {
   }
   Section top(root, "", fname,
               {"project", "sources", "merge", "data", "clean", "window", "normalize", "split", "model",
-               "train", "knn"});
+               "train", "knn", "tree", "forest", "anomaly"});
   Project p;
   p.file = file;
   p.dir = file.has_parent_path() ? file.parent_path() : fs::path(".");
@@ -465,7 +465,7 @@ Project parse_project(std::string_view text, const fs::path& file) {
 
   if (const toml::table* t = top.table("knn")) {
     p.knn_enabled = true;
-    Section s(*t, "knn", fname, {"k", "metric", "weights"});
+    Section s(*t, "knn", fname, {"k", "metric", "weights", "prototypes", "per_class", "flash_bytes"});
     if (auto v = s.integer("k", 1, 100000)) p.knn_k = static_cast<int>(*v);
     if (auto v = s.str("metric")) {
       if (*v != "l2" && *v != "euclidean" && *v != "l1" && *v != "manhattan" && *v != "cosine")
@@ -477,16 +477,79 @@ Project parse_project(std::string_view text, const fs::path& file) {
         s.fail("weights", fmt::format("'{}' is not valid: expected uniform or distance", *v));
       p.knn_weights = *v;
     }
+    if (auto v = s.str("prototypes")) {
+      if (*v != "none" && *v != "condensed" && *v != "kmeans")
+        s.fail("prototypes", fmt::format("'{}' is not valid: expected none, condensed or kmeans", *v));
+      p.knn_prototypes = *v;
+    }
+    if (auto v = s.integer("per_class", 1, 1'000'000)) {
+      if (p.knn_prototypes != "kmeans") s.fail("per_class", "is for prototypes = \"kmeans\"");
+      p.knn_per_class = static_cast<std::size_t>(*v);
+    }
+    if (auto v = s.integer("flash_bytes", 1, INT64_MAX)) p.knn_flash_bytes = static_cast<std::size_t>(*v);
+  }
+
+  // [tree] and [forest] share the keys of a tree; a forest adds its own.
+  const auto tree_keys = [&](const Section& s, classic::TreeOptions& o) {
+    if (auto v = s.str("criterion")) {
+      if (*v != "gini" && *v != "entropy")
+        s.fail("criterion", fmt::format("'{}' is not valid: expected gini or entropy", *v));
+      o.criterion = classic::parse_criterion(*v);
+    }
+    if (auto v = s.integer("max_depth", 0, 100'000)) o.max_depth = static_cast<std::size_t>(*v);
+    if (auto v = s.integer("min_samples_split", 2, INT64_MAX)) o.min_samples_split = static_cast<std::size_t>(*v);
+    if (auto v = s.integer("min_samples_leaf", 1, INT64_MAX)) o.min_samples_leaf = static_cast<std::size_t>(*v);
+    if (auto v = s.integer("max_features", 0, 100'000'000)) o.max_features = static_cast<std::size_t>(*v);
+  };
+  if (const toml::table* t = top.table("tree")) {
+    p.tree_enabled = true;
+    Section s(*t, "tree", fname,
+              {"criterion", "max_depth", "min_samples_split", "min_samples_leaf", "max_features", "seed"});
+    tree_keys(s, p.tree);
+    if (auto v = s.integer("seed", 0, INT64_MAX)) p.tree.seed = static_cast<std::uint64_t>(*v);
+  }
+  if (const toml::table* t = top.table("forest")) {
+    p.forest_enabled = true;
+    Section s(*t, "forest", fname,
+              {"trees", "bootstrap", "criterion", "max_depth", "min_samples_split", "min_samples_leaf",
+               "max_features", "seed"});
+    tree_keys(s, p.forest.tree);
+    if (auto v = s.integer("trees", 1, 100'000)) p.forest.n_trees = static_cast<std::size_t>(*v);
+    if (auto v = s.boolean("bootstrap")) p.forest.bootstrap = *v;
+    if (auto v = s.integer("seed", 0, INT64_MAX)) p.forest.seed = static_cast<std::uint64_t>(*v);
+    p.forest.threads = 2;
+  }
+
+  if (const toml::table* t = top.table("anomaly")) {
+    p.anomaly_enabled = true;
+    Section s(*t, "anomaly", fname,
+              {"method", "normal_class", "target_fpr", "clusters", "seed", "width", "epochs", "batch_size", "lr"});
+    Project::Anomaly& a = p.anomaly;
+    if (auto v = s.str("method")) {
+      if (*v != "kmeans" && *v != "autoencoder")
+        s.fail("method", fmt::format("'{}' is not valid: expected kmeans or autoencoder", *v));
+      a.method = *v;
+    }
+    a.normal_class = s.str("normal_class").value_or("");
+    if (auto v = s.number("target_fpr", 0, 1)) a.target_fpr = *v;
+    if (auto v = s.integer("seed", 0, INT64_MAX)) a.seed = static_cast<std::uint64_t>(*v);
+    for (const char* k : {"clusters"})
+      if (s.has(k) && a.method != "kmeans") s.fail(k, "is for method = \"kmeans\"");
+    for (const char* k : {"width", "epochs", "batch_size", "lr"})
+      if (s.has(k) && a.method != "autoencoder") s.fail(k, "is for method = \"autoencoder\"");
+    if (auto v = s.integer("clusters", 1, 1'000'000)) a.clusters = static_cast<std::size_t>(*v);
+    if (auto v = s.number("width", 0.01, 100)) a.width = *v;
+    if (auto v = s.integer("epochs", 1, 100'000)) a.epochs = static_cast<int>(*v);
+    if (auto v = s.integer("batch_size", 1, 1'000'000)) a.batch_size = static_cast<int>(*v);
+    if (auto v = s.number("lr", 1e-9, 10)) a.lr = static_cast<float>(*v);
   }
 
   // Canonical text of each stage's configuration.
   toml::table data_part = root, train_part;
-  data_part.erase("model");
-  data_part.erase("train");
-  data_part.erase("knn");
-  if (root.contains("model")) train_part.insert("model", *root.get("model"));
-  if (root.contains("train")) train_part.insert("train", *root.get("train"));
-  if (root.contains("knn")) train_part.insert("knn", *root.get("knn"));
+  for (const char* k : {"model", "train", "knn", "tree", "forest", "anomaly"}) {
+    data_part.erase(k);
+    if (root.contains(k)) train_part.insert(k, *root.get(k));
+  }
   std::ostringstream os, ts;
   os << data_part;
   ts << train_part;

@@ -140,6 +140,9 @@ header { padding-top: 24px; }
 h1 { font-size: 26px; margin: 0 0 2px; overflow-wrap: anywhere; }
 h2 { font-size: 20px; margin: 36px 0 12px; padding-bottom: 6px; border-bottom: 2px solid var(--line); }
 h3 { font-size: 16px; margin: 20px 0 8px; }
+h4 { font-size: 14.5px; margin: 14px 0 6px; }
+table.data tr.chosen td { font-weight: 650; background: #eef4ff; }
+figure.roc { max-width: 560px; margin-top: 16px; }
 .sub { color: var(--muted); margin: 0 0 16px; overflow-wrap: anywhere; }
 .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(160px, 1fr)); gap: 12px; }
 .card { background: var(--panel); border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; }
@@ -279,6 +282,40 @@ constexpr std::string_view kScript = R"js(
   lineChart('chart-loss', 'loss', 'loss', 1, { beginAtZero: true }, 4);
   lineChart('chart-accuracy', 'accuracy (%)', 'accuracy', 100, { suggestedMin: 50, max: 100 }, 2);
 })();
+(function () {
+  'use strict';
+  var el = document.getElementById('tinyml-report'), canvas = document.getElementById('chart-roc');
+  if (!el || !canvas || typeof Chart === 'undefined') return;
+  var a = JSON.parse(el.textContent).anomaly || {};
+  var sets = [], colours = { validation: '#ea580c', test: '#1d4ed8' };
+  ['validation', 'test'].forEach(function (name) {
+    var roc = a[name] && Array.isArray(a[name].roc) ? a[name].roc : [];
+    if (!roc.length) return;
+    var auc = typeof a[name].roc_auc === 'number' ? ' (AUC ' + a[name].roc_auc.toFixed(3) + ')' : '';
+    sets.push({ label: name + auc, data: roc.map(function (p) { return { x: p[0], y: p[1] }; }),
+                borderColor: colours[name], backgroundColor: colours[name], borderWidth: 2, pointRadius: 0,
+                showLine: true });
+    if (typeof a[name].false_positive_rate === 'number' && typeof a[name].recall === 'number')
+      sets.push({ label: name + ' at the threshold', data: [{ x: a[name].false_positive_rate, y: a[name].recall }],
+                  borderColor: colours[name], backgroundColor: '#ffffff', borderWidth: 2, pointRadius: 6,
+                  pointStyle: 'rectRot' });
+  });
+  if (!sets.length) return;
+  sets.push({ label: 'chance', data: [{ x: 0, y: 0 }, { x: 1, y: 1 }], borderColor: '#9ca3af', borderDash: [5, 4],
+              borderWidth: 1, pointRadius: 0, showLine: true });
+  new Chart(canvas, {
+    type: 'scatter',
+    data: { datasets: sets },
+    options: {
+      animation: false, responsive: true, maintainAspectRatio: false,
+      scales: {
+        x: { min: 0, max: 1, title: { display: true, text: 'false-positive rate' }, grid: { color: '#eef0f3' } },
+        y: { min: 0, max: 1, title: { display: true, text: 'true-positive rate (recall)' }, grid: { color: '#e5e7eb' } }
+      },
+      plugins: { legend: { position: 'bottom', labels: { usePointStyle: true, boxHeight: 6 } } }
+    }
+  });
+})();
 )js";
 
 struct ClassRow {
@@ -402,11 +439,22 @@ void metrics_table(std::string& out, const json& part, const std::vector<ClassRo
          "(shown in italics) as 0.</p>\n";
 }
 
-void evaluation_section(std::string& out, const json& report, const char* key, const char* title) {
-  const json* part = member(report, key);
+void card(std::string& out, std::string_view label, const std::string& value, const std::string& detail) {
+  add(out, "<div class=\"card\"><div class=\"label\">{}</div><div class=\"value\">{}</div>"
+           "<div class=\"detail\">{}</div></div>\n",
+      label, value, detail);
+}
+
+// One set's evaluation: summary, warnings, confusion matrix and per-class table. `set` is
+// "validation" or "test"; `id` the section's id; with `sub`, the section sits inside a
+// model's section (an h3 heading, h4 inside).
+void evaluation_section(std::string& out, const json* part, std::string_view id, std::string_view set,
+                        std::string_view title, bool sub = false) {
   if (!part || !part->is_object()) return;
   const std::vector<ClassRow> rows = class_rows(*part);
-  add(out, "<section id=\"{}\">\n<h2>{}</h2>\n", key, title);
+  const char* h = sub ? "h3" : "h2";
+  const char* inner = sub ? "h4" : "h3";
+  add(out, "<section id=\"{}\">\n<{}>{}</{}>\n", id, h, title, h);
   add(out, "<p>Accuracy <b>{}</b> on {} samples; macro F1 <b>{}</b>.</p>\n", percent(number(*part, "accuracy")),
       grouped(count(*part, "samples")), fixed(number(*part, "macro_f1"), 3));
   for (const ClassRow& r : rows)
@@ -414,12 +462,158 @@ void evaluation_section(std::string& out, const json& report, const char* key, c
       add(out,
           "<p class=\"warn\">The {} set holds no <b>{}</b> sample: its recall is undefined; {} of {} samples "
           "were predicted as it (false alarms).</p>\n",
-          key, html_escape(r.name), grouped(r.predicted), grouped(count(*part, "samples")));
-  out += "<div class=\"eval\">\n<div>\n<h3>Confusion matrix</h3>\n";
+          set, html_escape(r.name), grouped(r.predicted), grouped(count(*part, "samples")));
+  add(out, "<div class=\"eval\">\n<div>\n<{}>Confusion matrix</{}>\n", inner, inner);
   confusion_matrix(out, *part, rows);
-  out += "</div>\n<div class=\"metrics\">\n<h3>Per class</h3>\n";
+  add(out, "</div>\n<div class=\"metrics\">\n<{}>Per class</{}>\n", inner, inner);
   metrics_table(out, *part, rows);
   out += "</div>\n</div>\n</section>\n";
+}
+
+// ---- the classic models and the anomaly detector ----------------------------------------
+
+struct ClassicModel {
+  const char* key;
+  const char* title;
+};
+constexpr ClassicModel kClassicModels[] = {
+    {"knn", "k-nearest neighbours"}, {"tree", "Decision tree"}, {"forest", "Random forest"}};
+
+// A model's settings and size, from its report entry.
+std::string classic_summary(const json& m, std::string_view key) {
+  const auto depth = [&](const char* k) {
+    const std::int64_t d = count(m, k);
+    return d == 0 ? std::string("none") : grouped(d);
+  };
+  if (key == "knn")
+    return fmt::format("k {}, {} distance, {} votes; {} stored prototypes, {} bytes as float32", grouped(count(m, "k")),
+                       html_escape(text(m, "metric")), html_escape(text(m, "weights")), grouped(count(m, "stored")),
+                       grouped(count(m, "bytes")));
+  if (key == "tree")
+    return fmt::format("{} criterion, max depth {}; {} nodes, {} leaves, depth {}", html_escape(text(m, "criterion")),
+                       depth("max_depth"), grouped(count(m, "nodes")), grouped(count(m, "leaves")),
+                       grouped(count(m, "depth")));
+  return fmt::format("{} trees, {} criterion, {} features tried per split, max depth {}; {} nodes in all",
+                     grouped(count(m, "trees")), html_escape(text(m, "criterion")),
+                     grouped(count(m, "features_per_split")), depth("max_depth"), grouped(count(m, "nodes")));
+}
+
+void prototype_table(std::string& out, const json& knn) {
+  const json* p = member(knn, "prototypes");
+  const json* table = p ? member(*p, "table") : nullptr;
+  if (!table || !table->is_array()) return;
+  out += "<h3>Prototypes: accuracy against size</h3>\n<div class=\"scroll\"><table class=\"data\">\n<thead><tr>"
+         "<th>reduction</th><th class=\"num\">per class</th><th class=\"num\">prototypes</th>"
+         "<th class=\"num\">bytes</th><th class=\"num\">validation accuracy</th><th></th></tr></thead>\n<tbody>\n";
+  for (const json& r : *table) {
+    const std::string method = text(r, "method");
+    const json* chosen_v = member(r, "chosen");
+    const bool chosen = chosen_v && chosen_v->is_boolean() && chosen_v->get<bool>();
+    add(out, "<tr{}><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
+             "<td class=\"num\">{}</td><td>{}</td></tr>\n",
+        chosen ? " class=\"chosen\"" : "", html_escape(method),
+        method == "kmeans" ? grouped(count(r, "per_class")) : std::string("&mdash;"), grouped(count(r, "prototypes")),
+        grouped(count(r, "bytes")), percent(number(r, "accuracy")), chosen ? "kept" : "");
+  }
+  out += "</tbody>\n</table></div>\n";
+  const std::int64_t budget = count(*p, "flash_bytes");
+  add(out, "<p class=\"note\">Each row is the KNN on a reduction of the training windows: all of them, Hart's "
+           "condensed set, or k-means centroids per class; bytes count float32 values and a one-byte label per "
+           "prototype. {}</p>\n",
+      budget > 0 ? fmt::format("The kept row is the most accurate within the flash budget of {} bytes (the smaller on "
+                               "ties).",
+                               grouped(budget))
+                 : std::string("The kept row is the most accurate of the reduction the project file asks for."));
+}
+
+void classic_section(std::string& out, const json& report) {
+  std::vector<std::pair<const ClassicModel*, const json*>> present;
+  for (const ClassicModel& c : kClassicModels)
+    if (const json* m = member(report, c.key); m && m->is_object()) present.emplace_back(&c, m);
+  if (present.empty()) return;
+  out += "<section id=\"classic\">\n<h2>Classic models</h2>\n<div class=\"scroll\"><table class=\"data\">\n"
+         "<thead><tr><th>model</th><th class=\"num\">validation accuracy</th><th class=\"num\">validation macro F1</th>"
+         "<th class=\"num\">test accuracy</th><th class=\"num\">test macro F1</th><th>settings</th></tr></thead>\n"
+         "<tbody>\n";
+  const json none = json::object();
+  for (const auto& [c, m] : present) {
+    const json* v = member(*m, "validation");
+    const json* t = member(*m, "test");
+    add(out, "<tr><td><a href=\"#{}\">{}</a></td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
+             "<td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>\n",
+        c->key, c->title, percent(number(v ? *v : none, "accuracy")), fixed(number(v ? *v : none, "macro_f1"), 3),
+        percent(number(t ? *t : none, "accuracy")), fixed(number(t ? *t : none, "macro_f1"), 3),
+        classic_summary(*m, c->key));
+  }
+  out += "</tbody>\n</table></div>\n<p class=\"note\">Trained on the data stage's normalized windows, flattened, "
+         "and saved in build/train/ as knn.tmc, tree.tmc and forest.tmc, which <code>tinyml eval</code> "
+         "reads.</p>\n</section>\n";
+  for (const auto& [c, m] : present) {
+    add(out, "<section id=\"{}\">\n<h2>{}</h2>\n<p>{}.</p>\n", c->key, c->title, classic_summary(*m, c->key));
+    if (std::string_view(c->key) == "knn") prototype_table(out, *m);
+    evaluation_section(out, member(*m, "validation"), fmt::format("{}-validation", c->key), "validation",
+                       "Validation set", true);
+    evaluation_section(out, member(*m, "test"), fmt::format("{}-test", c->key), "test", "Test set", true);
+    out += "</section>\n";
+  }
+}
+
+// A rate with three decimals, or "undefined" (null in the report).
+std::string rate(const json& part, const char* key, int decimals = 3) {
+  const json* v = member(part, key);
+  return v && v->is_number() ? fixed(v->get<double>(), decimals) : "<span class=\"undefined\">undefined</span>";
+}
+
+void anomaly_section(std::string& out, const json& report) {
+  const json* a = member(report, "anomaly");
+  if (!a || !a->is_object()) return;
+  const std::string method = text(*a, "method"), normal = html_escape(text(*a, "normal_class"));
+  out += "<section id=\"anomaly\">\n<h2>Anomaly detection</h2>\n";
+  add(out, "<p>{}, fitted on the {} <b>{}</b> training samples only. A sample is flagged when its score is above "
+           "the threshold <b>{}</b>, calibrated on the {} <b>{}</b> validation samples for a false-positive rate of at "
+           "most {}. Every class but <b>{}</b> counts as an anomaly (the positive class). Saved as "
+           "build/train/anomaly.tmc.</p>\n",
+      method == "autoencoder" ? std::string("An autoencoder scoring by reconstruction error")
+                              : fmt::format("K-means with {} clusters scoring by the distance to the nearest centroid",
+                                            grouped(count(*a, "clusters"))),
+      grouped(count(*a, "fit_samples")), normal, fixed(number(*a, "threshold"), 4),
+      grouped(count(*a, "calibration_samples")), normal, fixed(number(*a, "target_fpr"), 3), normal);
+  out += "<div class=\"scroll\"><table class=\"data\">\n<thead><tr><th>set</th><th class=\"num\">samples</th>"
+         "<th class=\"num\">normal</th><th class=\"num\">anomalies</th><th class=\"num\">false-positive rate</th>"
+         "<th class=\"num\">precision</th><th class=\"num\">recall</th><th class=\"num\">F1</th>"
+         "<th class=\"num\">ROC AUC</th></tr></thead>\n<tbody>\n";
+  bool curves = false;
+  for (const char* set : {"validation", "test"}) {
+    const json* p = member(*a, set);
+    if (!p || !p->is_object()) continue;
+    const json* roc = member(*p, "roc");
+    curves = curves || (roc && roc->is_array() && !roc->empty());
+    add(out, "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
+             "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
+             "<td class=\"num\">{}</td></tr>\n",
+        set, grouped(count(*p, "samples")), grouped(count(*p, "normal")), grouped(count(*p, "anomalies")),
+        rate(*p, "false_positive_rate"), rate(*p, "precision"), rate(*p, "recall"), rate(*p, "f1"),
+        rate(*p, "roc_auc", 4));
+  }
+  out += "</tbody>\n</table></div>\n<p class=\"note\">Recall, F1 and ROC AUC are undefined for a set without "
+         "anomalies, the false-positive rate for one without normal samples.</p>\n";
+  if (curves)
+    out += "<figure class=\"roc\"><figcaption>ROC curve: the share of anomalies flagged against the share of normal "
+           "samples flagged as the threshold moves</figcaption><div class=\"chart-box\"><canvas id=\"chart-roc\" "
+           "role=\"img\" aria-label=\"ROC curves of the anomaly scores\"></canvas></div></figure>\n";
+  out += "</section>\n";
+}
+
+void classic_cards(std::string& out, const json& report) {
+  for (const ClassicModel& c : kClassicModels)
+    if (const json* m = member(report, c.key))
+      if (const json* t = member(*m, "test"))
+        card(out, fmt::format("{} test accuracy", c.key), percent(number(*t, "accuracy")),
+             fmt::format("macro F1 {}", fixed(number(*t, "macro_f1"), 3)));
+  if (const json* a = member(report, "anomaly"))
+    if (const json* t = member(*a, "test"))
+      card(out, "anomaly test ROC AUC", rate(*t, "roc_auc", 4),
+           fmt::format("false-positive rate {}, recall {}", rate(*t, "false_positive_rate"), rate(*t, "recall")));
 }
 
 // A layer declaration's settings: every key but "type", as key=value.
@@ -479,10 +673,23 @@ void model_section(std::string& out, const json& report) {
   out += "</section>\n";
 }
 
-void card(std::string& out, std::string_view label, const std::string& value, const std::string& detail) {
-  add(out, "<div class=\"card\"><div class=\"label\">{}</div><div class=\"value\">{}</div>"
-           "<div class=\"detail\">{}</div></div>\n",
-      label, value, detail);
+
+// `who` names the network ("network ") when classic models share the header.
+void network_cards(std::string& out, const json& report, const json* test, const json* validation, std::int64_t best,
+                   std::size_t epochs, const std::string& who) {
+  if (test)
+    card(out, who + "test accuracy", percent(number(*test, "accuracy")),
+         fmt::format("{} samples, macro F1 {}", grouped(count(*test, "samples")), fixed(number(*test, "macro_f1"), 3)));
+  else
+    card(out, who + "test accuracy", "&mdash;", "no test set");
+  if (validation)
+    card(out, who + "validation accuracy", percent(number(*validation, "accuracy")),
+         fmt::format("{} samples, macro F1 {}", grouped(count(*validation, "samples")),
+                     fixed(number(*validation, "macro_f1"), 3)));
+  card(out, "best epoch", grouped(best),
+       epochs ? fmt::format("of {} epochs run; its weights are kept", epochs) : std::string("weights kept from it"));
+  card(out, "parameters", grouped(count(report, "parameters")), "trainable weights and biases");
+  card(out, "MACs", grouped(count(report, "macs")), "multiply-accumulates per inference");
 }
 
 }  // namespace
@@ -565,19 +772,12 @@ std::string training_report_html(const json& report, const std::string& project_
   // Header.
   add(out, "<header>\n<h1>{}</h1>\n<p class=\"sub\">Training report &middot; tinyml {}{}{}</p>\n<div class=\"cards\">\n",
       project, kVersion, generated_at.empty() ? "" : " &middot; ", html_escape(generated_at));
-  if (test)
-    card(out, "test accuracy", percent(number(*test, "accuracy")),
-         fmt::format("{} samples, macro F1 {}", grouped(count(*test, "samples")), fixed(number(*test, "macro_f1"), 3)));
-  else
-    card(out, "test accuracy", "&mdash;", "no test set");
-  if (validation)
-    card(out, "validation accuracy", percent(number(*validation, "accuracy")),
-         fmt::format("{} samples, macro F1 {}", grouped(count(*validation, "samples")),
-                     fixed(number(*validation, "macro_f1"), 3)));
-  card(out, "best epoch", grouped(best),
-       epochs ? fmt::format("of {} epochs run; its weights are kept", epochs) : std::string("weights kept from it"));
-  card(out, "parameters", grouped(count(report, "parameters")), "trainable weights and biases");
-  card(out, "MACs", grouped(count(report, "macs")), "multiply-accumulates per inference");
+  // The network's cards when there is a network (or nothing else), then one per classic model.
+  const bool classic = member(report, "knn") || member(report, "tree") || member(report, "forest") ||
+                       member(report, "anomaly");
+  const bool network = history || member(report, "parameters") || test || validation || !classic;
+  if (network) network_cards(out, report, test, validation, best, epochs, classic ? "network " : "");
+  classic_cards(out, report);
   out += "</div>\n</header>\n<main>\n";
 
   // Training curves.
@@ -595,11 +795,13 @@ std::string training_report_html(const json& report, const std::string& project_
         best > 0 ? " The dashed line marks the best epoch, whose weights the model keeps." : "");
   }
 
-  evaluation_section(out, report, "validation", "Validation set");
-  evaluation_section(out, report, "test", "Test set");
-  if (!validation && !test)
+  evaluation_section(out, validation, "validation", "validation", "Validation set");
+  evaluation_section(out, test, "test", "test", "Test set");
+  if (!validation && !test && !classic)
     out += "<p class=\"warn\">The report holds no validation or test evaluation.</p>\n";
   model_section(out, report);
+  classic_section(out, report);
+  anomaly_section(out, report);
 
   add(out, "</main>\n<footer><p>Generated by tinyml {} from <code>build/train/report.json</code>, which this page "
            "also carries. Charts drawn with Chart.js (MIT licence), embedded in the page: it opens offline.</p>"

@@ -242,3 +242,63 @@ TEST(ReportHtml, LeavesOutWhatTheReportLacks) {
       "validation": {"classes": [1, {"name": 2}], "confusion": [[-1]]}, "layers": [1, "dense", {"type": 5}]})"),
                                               "x", "y"));
 }
+
+TEST(ReportHtml, ShowsTheClassicModelsAndTheDetector) {
+  json report = home_report();
+  report["knn"] = {{"k", 5}, {"metric", "l2"}, {"weights", "distance"}, {"stored", 16}, {"bytes", 1552},
+                   {"validation", report["validation"]}, {"test", report["test"]}};
+  report["knn"]["prototypes"] = {
+      {"flash_bytes", 4096},
+      {"table", json::parse(R"([{"method": "full", "per_class": 0, "prototypes": 1573, "bytes": 152581,
+                                 "accuracy": 1.0, "chosen": false},
+                                {"method": "kmeans", "per_class": 8, "prototypes": 16, "bytes": 1552,
+                                 "accuracy": 0.9987, "chosen": true}])")}};
+  report["forest"] = {{"trees", 50}, {"criterion", "gini"}, {"features_per_split", 4}, {"max_depth", 0},
+                      {"nodes", 1040}, {"test", evaluation({"normal", "event"}, json::parse("[[830, 2], [1, 6]]"))}};
+  report["anomaly"] = json::parse(R"({"method": "kmeans", "normal_class": "normal", "clusters": 8,
+      "target_fpr": 0.01, "threshold": 2.1257, "fit_samples": 1552, "calibration_samples": 735,
+      "validation": {"samples": 735, "normal": 735, "anomalies": 0, "false_positive_rate": 0.0095,
+                     "precision": 0.0, "recall": null, "f1": null, "roc_auc": null, "roc": []},
+      "test": {"samples": 839, "normal": 832, "anomalies": 7, "false_positive_rate": 0.0998,
+               "precision": 0.0778, "recall": 1.0, "f1": 0.1443, "roc_auc": 0.9997,
+               "roc": [[0, 0], [0, 0.57], [0.0024, 0.857], [1, 1]]}})");
+  const std::string page = training_report_html(report, "home", "now");
+  EXPECT_NE(page.find("<section id=\"classic\">"), std::string::npos);
+  EXPECT_NE(page.find("<a href=\"#forest\">Random forest</a>"), std::string::npos);
+  EXPECT_NE(page.find("<div class=\"label\">forest test accuracy</div><div class=\"value\">99.64&nbsp;%</div>"),
+            std::string::npos);
+  EXPECT_NE(page.find("50 trees, gini criterion, 4 features tried per split, max depth none; 1,040 nodes"),
+            std::string::npos);
+  // The prototype table, its kept row marked, and the budget.
+  EXPECT_NE(page.find("<tr class=\"chosen\"><td>kmeans</td><td class=\"num\">8</td><td class=\"num\">16</td>"
+                      "<td class=\"num\">1,552</td><td class=\"num\">99.87&nbsp;%</td><td>kept</td></tr>"),
+            std::string::npos);
+  EXPECT_NE(page.find("flash budget of 4,096 bytes"), std::string::npos);
+  EXPECT_NE(page.find("<section id=\"knn-test\">"), std::string::npos);
+  EXPECT_NE(page.find("<section id=\"forest-test\">"), std::string::npos);
+  EXPECT_EQ(page.find("<section id=\"forest-validation\">"), std::string::npos);  // it has no validation entry
+  // The detector: threshold, the rates per set (undefined where a set lacks anomalies) and the ROC chart.
+  EXPECT_NE(page.find("<h2>Anomaly detection</h2>"), std::string::npos);
+  EXPECT_NE(page.find("the threshold <b>2.1257</b>"), std::string::npos);
+  EXPECT_NE(page.find("<td>test</td><td class=\"num\">839</td><td class=\"num\">832</td><td class=\"num\">7</td>"
+                      "<td class=\"num\">0.100</td><td class=\"num\">0.078</td><td class=\"num\">1.000</td>"
+                      "<td class=\"num\">0.144</td><td class=\"num\">0.9997</td>"),
+            std::string::npos);
+  EXPECT_NE(page.find("<td class=\"num\">0.009</td><td class=\"num\">0.000</td><td class=\"num\"><span "
+                      "class=\"undefined\">undefined</span>"),
+            std::string::npos);
+  EXPECT_NE(page.find("id=\"chart-roc\""), std::string::npos);
+  EXPECT_NE(page.find("<div class=\"label\">network test accuracy</div>"), std::string::npos);
+  EXPECT_EQ(json::parse(data_block(page)), report);
+
+  // Only classic models: no network cards, no warning about missing evaluations.
+  json classic_only = {{"forest", report["forest"]}, {"anomaly", report["anomaly"]}};
+  const std::string p2 = training_report_html(classic_only, "c", "now");
+  EXPECT_EQ(p2.find("<div class=\"label\">best epoch</div>"), std::string::npos);
+  EXPECT_NE(page.find("<div class=\"label\">best epoch</div>"), std::string::npos);
+  EXPECT_EQ(p2.find("no validation or test evaluation"), std::string::npos);
+  EXPECT_NE(p2.find("anomaly test ROC AUC"), std::string::npos);
+  // No ROC points: no chart.
+  classic_only["anomaly"]["test"]["roc"] = json::array();
+  EXPECT_EQ(training_report_html(classic_only, "c", "now").find("id=\"chart-roc\""), std::string::npos);
+}

@@ -111,3 +111,111 @@ TEST(Project, CanonicalConfigIgnoresComments) {
   EXPECT_EQ(a.data_config, b.data_config);
   EXPECT_NE(a.data_config, c.data_config);
 }
+
+TEST(Project, ParsesTheClassicModelSections) {
+  Project p = parse_project(R"([[sources]]
+path = "a.csv"
+[knn]
+k = 3
+prototypes = "kmeans"
+per_class = 4
+flash_bytes = 2048
+[tree]
+criterion = "entropy"
+max_depth = 5
+min_samples_split = 4
+min_samples_leaf = 2
+max_features = 3
+seed = 7
+[forest]
+trees = 25
+bootstrap = false
+max_features = 2
+seed = 9
+[anomaly]
+method = "kmeans"
+normal_class = "normal"
+target_fpr = 0.05
+clusters = 6
+)",
+                            "p/tinyml.toml");
+  EXPECT_TRUE(p.trains());
+  EXPECT_FALSE(p.model_enabled);
+  EXPECT_EQ(p.knn_prototypes, "kmeans");
+  EXPECT_EQ(p.knn_per_class, 4u);
+  EXPECT_EQ(p.knn_flash_bytes, 2048u);
+  ASSERT_TRUE(p.tree_enabled);
+  EXPECT_EQ(p.tree.criterion, classic::Criterion::Entropy);
+  EXPECT_EQ(p.tree.max_depth, 5u);
+  EXPECT_EQ(p.tree.min_samples_split, 4u);
+  EXPECT_EQ(p.tree.min_samples_leaf, 2u);
+  EXPECT_EQ(p.tree.max_features, 3u);
+  EXPECT_EQ(p.tree.seed, 7u);
+  ASSERT_TRUE(p.forest_enabled);
+  EXPECT_EQ(p.forest.n_trees, 25u);
+  EXPECT_FALSE(p.forest.bootstrap);
+  EXPECT_EQ(p.forest.tree.max_features, 2u);
+  EXPECT_EQ(p.forest.tree.criterion, classic::Criterion::Gini);
+  EXPECT_EQ(p.forest.seed, 9u);
+  ASSERT_TRUE(p.anomaly_enabled);
+  EXPECT_EQ(p.anomaly.method, "kmeans");
+  EXPECT_EQ(p.anomaly.normal_class, "normal");
+  EXPECT_EQ(p.anomaly.target_fpr, 0.05);
+  EXPECT_EQ(p.anomaly.clusters, 6u);
+
+  Project a = parse_project("[[sources]]\npath = \"a.csv\"\n[anomaly]\nmethod = \"autoencoder\"\nwidth = 0.5\n"
+                            "epochs = 4\nbatch_size = 16\nlr = 0.01\n",
+                            "p/tinyml.toml");
+  EXPECT_EQ(a.anomaly.method, "autoencoder");
+  EXPECT_EQ(a.anomaly.normal_class, "");
+  EXPECT_EQ(a.anomaly.target_fpr, 0.01);
+  EXPECT_EQ(a.anomaly.width, 0.5);
+  EXPECT_EQ(a.anomaly.epochs, 4);
+  EXPECT_EQ(a.anomaly.batch_size, 16);
+  EXPECT_FLOAT_EQ(a.anomaly.lr, 0.01f);
+  EXPECT_FALSE(parse_project("[[sources]]\npath = \"a.csv\"\n", "t.toml").trains());
+}
+
+TEST(Project, ClassicSectionErrorsNameLineColumnAndKey) {
+  const std::string src = "[[sources]]\npath = \"a.csv\"\n";
+  const std::pair<std::string, std::string> cases[] = {
+      {"[knn]\nprototypes = \"random\"\n",
+       "p/tinyml.toml:4:14: knn.prototypes: 'random' is not valid: expected none, condensed or kmeans"},
+      {"[knn]\nprototypes = \"condensed\"\nper_class = 4\n",
+       "p/tinyml.toml:5:13: knn.per_class: is for prototypes = \"kmeans\""},
+      {"[knn]\nflash_bytes = 0\n", "p/tinyml.toml:4:15: knn.flash_bytes: 0 is out of range [1, 9223372036854775807]"},
+      {"[tree]\ncriterion = \"log_loss\"\n",
+       "p/tinyml.toml:4:13: tree.criterion: 'log_loss' is not valid: expected gini or entropy"},
+      {"[tree]\nmin_samples_split = 1\n",
+       "p/tinyml.toml:4:21: tree.min_samples_split: 1 is out of range [2, 9223372036854775807]"},
+      {"[tree]\ndepth = 3\n",
+       "p/tinyml.toml:4:1: unknown key 'tree.depth' (known keys here: criterion, max_depth, min_samples_split, "
+       "min_samples_leaf, max_features, seed)"},
+      {"[forest]\ntrees = 0\n", "p/tinyml.toml:4:9: forest.trees: 0 is out of range [1, 100000]"},
+      {"[forest]\nbootstrap = \"yes\"\n",
+       "p/tinyml.toml:4:13: key 'forest.bootstrap' must be a boolean (true or false), found a string"},
+      {"[anomaly]\nmethod = \"isolation_forest\"\n",
+       "p/tinyml.toml:4:10: anomaly.method: 'isolation_forest' is not valid: expected kmeans or autoencoder"},
+      {"[anomaly]\ntarget_fpr = 1.5\n", "p/tinyml.toml:4:14: anomaly.target_fpr: 1.5 is out of range [0, 1]"},
+      {"[anomaly]\nmethod = \"autoencoder\"\nclusters = 4\n",
+       "p/tinyml.toml:5:12: anomaly.clusters: is for method = \"kmeans\""},
+      {"[anomaly]\nepochs = 4\n", "p/tinyml.toml:4:10: anomaly.epochs: is for method = \"autoencoder\""},
+      {"[anomaly]\nnormal_class = 0\n",
+       "p/tinyml.toml:4:16: key 'anomaly.normal_class' must be a string, found an integer"},
+  };
+  for (const auto& [toml, message] : cases) EXPECT_EQ(error_of(src + toml), message) << toml;
+}
+
+TEST(Project, ClassicSectionsAreTrainConfiguration) {
+  const std::string src = "[[sources]]\npath = \"a.csv\"\n";
+  Project a = parse_project(src, "t.toml");
+  Project b = parse_project(src + "[forest]\ntrees = 5\n", "t.toml");
+  Project c = parse_project(src + "[forest]\ntrees = 6\n", "t.toml");
+  Project d = parse_project(src + "[anomaly]\nclusters = 3\n[tree]\n", "t.toml");
+  EXPECT_EQ(a.data_config, b.data_config);
+  EXPECT_EQ(a.data_config, d.data_config);
+  EXPECT_NE(b.train_config, c.train_config);
+  EXPECT_NE(a.train_config, d.train_config);
+  EXPECT_NE(d.train_config.find("anomaly"), std::string::npos);
+  EXPECT_NE(d.train_config.find("tree"), std::string::npos);
+}

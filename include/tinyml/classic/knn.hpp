@@ -83,6 +83,9 @@ class Knn {
   std::size_t size() const { return y_.size(); }
   std::size_t dim() const { return dim_; }
   std::size_t n_classes() const { return n_classes_; }
+  // The stored training rows (size() x dim(), row-major) and their classes.
+  std::span<const float> rows() const { return x_; }
+  std::span<const std::int32_t> labels() const { return y_; }
   // What the model needs on a device: float32 rows and one byte per label.
   std::size_t model_bytes() const { return size() * (dim_ * sizeof(float) + 1); }
 

@@ -56,6 +56,12 @@ class DecisionTree {
   // max_features larger than the features), missing labels or non-finite values.
   void fit(const data::Dataset& train);
 
+  // A fitted tree rebuilt from its parts (what a model file holds). Throws InputError when
+  // they do not form a tree: no node, a child not after its parent or past the last node, a
+  // feature past `dim`, a leaf distribution past `values`, a non-finite threshold or value.
+  static DecisionTree from_parts(const TreeOptions& opt, std::size_t dim, std::size_t n_classes,
+                                 std::vector<TreeNode> nodes, std::vector<float> values);
+
   std::vector<std::int32_t> predict(const data::Dataset& d) const;
   std::int32_t predict_one(const float* x) const;
   // The class distribution of the training samples in x's leaf (n_classes() values).
@@ -97,6 +103,9 @@ class RandomForest {
   explicit RandomForest(const ForestOptions& opt);
 
   void fit(const data::Dataset& train);
+  // A fitted forest made of `trees` (from DecisionTree::from_parts); InputError when there
+  // is none or they differ in features or classes.
+  static RandomForest from_trees(const ForestOptions& opt, std::vector<DecisionTree> trees);
   // The mean of the trees' leaf distributions (queries x classes), and its argmax (the
   // lowest class on ties), as scikit-learn's RandomForestClassifier predicts.
   std::vector<double> predict_proba(const data::Dataset& d) const;
@@ -105,6 +114,7 @@ class RandomForest {
   const ForestOptions& options() const { return opt_; }
   const std::vector<DecisionTree>& trees() const { return trees_; }
   std::size_t n_classes() const { return n_classes_; }
+  std::size_t dim() const { return dim_; }
 
  private:
   ForestOptions opt_;
