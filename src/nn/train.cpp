@@ -189,7 +189,9 @@ TrainResult train_classifier(Model& m, const data::Dataset& train, const data::D
       opt.step(m.params(), log.lr);
       loss_sum += static_cast<double>(l) * static_cast<double>(e - b);
       seen += e - b;
-      if (on_batch) on_batch(epoch + 1, bi + 1, batches, static_cast<float>(loss_sum / static_cast<double>(seen)));
+      if (on_batch)
+        on_batch(epoch + 1, bi + 1, batches, static_cast<float>(loss_sum / static_cast<double>(seen)),
+                 static_cast<float>(correct) / static_cast<float>(seen));
     }
     log.loss = static_cast<float>(loss_sum / static_cast<double>(seen));
     log.accuracy = static_cast<float>(correct) / static_cast<float>(seen);

@@ -84,7 +84,7 @@ nn::TrainResult prune_and_finetune(nn::Model& m, const data::Dataset& train, con
   // the masks are recomputed for that epoch's sparsity. Pruned weights are zero, the
   // smallest of all, so they stay pruned and the sparsity only grows.
   int mask_epoch = 1;
-  auto on_batch = [&](int epoch, int, int, float) {
+  auto on_batch = [&](int epoch, int, int, float, float) {
     if (epoch != mask_epoch) {
       mask_epoch = epoch;
       masks = magnitude_masks(m, sparsity_at(o, epoch - 1));

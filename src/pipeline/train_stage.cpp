@@ -50,17 +50,17 @@ void train_network(const Project& p, const data::Dataset* parts, TrainStageResul
   auto t0 = std::chrono::steady_clock::now();
   nn::BatchCallback on_batch;
   if (tty) {
-    on_batch = [&](int epoch, int batch, int batches, float loss) {
+    on_batch = [&](int epoch, int batch, int batches, float loss, float accuracy) {
       double done = (static_cast<double>(epoch - 1) + static_cast<double>(batch) / batches) / epochs;
       double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       double eta = done > 0 ? elapsed / done - elapsed : 0;
-      fmt::print(os, "\r[train] epoch {}/{} [{}] batch {}/{} loss {:.4f} ETA {:.0f} s   ", epoch, epochs,
-                 bar(static_cast<double>(batch) / batches, 24), batch, batches, loss, eta);
+      fmt::print(os, "\r[train] epoch {}/{} [{}] batch {}/{} loss {:.4f} acc {:.4f} ETA {:.0f} s   ", epoch, epochs,
+                 bar(static_cast<double>(batch) / batches, 24), batch, batches, loss, accuracy, eta);
       os.flush();
     };
   }
   auto on_epoch = [&](const nn::EpochLog& l, int n) {
-    if (tty) fmt::print(os, "\r{:80}\r", "");
+    if (tty) fmt::print(os, "\r{:100}\r", "");
     fmt::print(os, "[train] epoch {:>3}/{} lr {:.2e} loss {:.4f} acc {:.4f}", l.epoch, n, l.lr, l.loss, l.accuracy);
     if (l.has_val) fmt::print(os, " | val loss {:.4f} acc {:.4f}", l.val_loss, l.val_accuracy);
     fmt::print(os, " ({:.1f} s)\n", l.seconds);

@@ -53,8 +53,9 @@ struct TrainResult {
 
 // Called after every epoch (for progress display); may be empty.
 using EpochCallback = std::function<void(const EpochLog&, int epochs)>;
-// Called after every batch with (batch index, batches per epoch, running loss).
-using BatchCallback = std::function<void(int epoch, int batch, int batches, float loss)>;
+// Called after every batch with the batch number, the batches per epoch, and the epoch's
+// running loss and accuracy so far.
+using BatchCallback = std::function<void(int epoch, int batch, int batches, float loss, float accuracy)>;
 
 TrainResult train_classifier(Model& m, const data::Dataset& train, const data::Dataset* val,
                              const TrainConfig& cfg, const EpochCallback& on_epoch = {},
