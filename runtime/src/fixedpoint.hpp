@@ -69,7 +69,7 @@ inline int32_t exp_on_negative_values(int32_t a) {
       if ((remainder & bit) != 0) result = srdhm(result, s.multiplier);
     }
   }
-  if (kIntegerBits > 5) {
+  if constexpr (kIntegerBits > 5) {
     // Below -32 the result is zero.
     const int32_t clamp = -(int32_t{1} << (kFractionalBits + 5));
     if (a < clamp) result = 0;
