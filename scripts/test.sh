@@ -3,7 +3,8 @@
 # warnings as errors) and runs every test of the default suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/deps.sh dataset-fashion-mnist
+# gcc-arm-none-eabi and friends: the runtime's Cortex-M4 cross-build test (label optimize).
+bash scripts/deps.sh dataset-fashion-mnist gcc-arm-none-eabi libnewlib-dev libstdc++-arm-none-eabi-dev
 cmake --preset dev
 cmake --build --preset dev
 ctest --preset dev
