@@ -449,3 +449,77 @@ TEST(Qat, FineTuningKeepsTheSimulatedInt8ModelClose) {
   EXPECT_GE(ptq, fp - 0.02);
   EXPECT_GE(qat, fp - 0.01);
 }
+
+#include "tinyml/optimize/int8_model.hpp"
+
+namespace {
+
+struct Int8Check {
+  double float_accuracy = 0, int8_accuracy = 0, agreement = 0;
+};
+
+// Trains the declared model on digits, converts it with `method` and runs the test split
+// through the runtime's kernels.
+Int8Check check_int8(const char* declaration, RangeMethod method, std::size_t expected_ops) {
+  auto d = testdata::digits();
+  nn::Model m = nn::make_model(nlohmann::json::parse(declaration), {8, 8}, 42);
+  train_float(m, d);
+  Int8Check r;
+  r.float_accuracy = test_accuracy(m, d[2]);
+  Int8Model q = quantize_model(m, observe(m, d[0], 1000), method);
+  EXPECT_EQ(q.ops.size(), expected_ops);
+  auto p = predict_int8(q, d[2]);
+  auto pf = nn::predict(m, d[2]);
+  std::size_t ok = 0, same = 0;
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    ok += p[i] == d[2].y[i];
+    same += p[i] == pf[i];
+  }
+  r.int8_accuracy = static_cast<double>(ok) / static_cast<double>(p.size());
+  r.agreement = static_cast<double>(same) / static_cast<double>(p.size());
+  std::printf("float %.4f, int8 %.4f (%s), %.1f%% of predictions agree, %zu weight bytes\n", r.float_accuracy,
+              r.int8_accuracy, std::string(to_string(method)).c_str(), 100 * r.agreement, q.weight_bytes());
+  return r;
+}
+
+}  // namespace
+
+TEST(Int8, DigitsCnnOnTheRuntimeKernelsIsWithinHalfAPointOfFloat) {
+  // conv + batchnorm + relu, pool, conv + relu, pool, flatten, dense: 6 operations.
+  Int8Check r = check_int8(R"([
+    {"type": "reshape", "shape": [8, 8, 1]}, {"type": "conv2d", "filters": 16, "kernel": 3}, {"type": "batchnorm"},
+    {"type": "relu"}, {"type": "max_pool2d"}, {"type": "conv2d", "filters": 32, "kernel": 3}, {"type": "relu"},
+    {"type": "max_pool2d"}, {"type": "flatten"}, {"type": "dense", "units": 10}])",
+                           RangeMethod::Mse, 7);
+  EXPECT_GE(r.int8_accuracy, r.float_accuracy - 0.005);
+}
+
+TEST(Int8, DepthwiseMeanAndAddRunOnTheRuntime) {
+  // depthwise + relu6, 1x1 conv, a residual add + relu, global average (mean), dense.
+  Int8Check r = check_int8(R"([
+    {"type": "reshape", "shape": [8, 8, 1]}, {"type": "conv2d", "filters": 16, "kernel": 3}, {"type": "relu"},
+    {"type": "depthwise_conv2d", "kernel": 3}, {"type": "relu6"}, {"type": "conv2d", "filters": 16, "kernel": 1},
+    {"type": "add", "from": 3}, {"type": "relu"}, {"type": "average_pool2d", "pool": 2},
+    {"type": "global_average_pool"}, {"type": "dense", "units": 10}])",
+                           RangeMethod::Mse, 8);
+  EXPECT_GE(r.agreement, 0.95);
+  EXPECT_GE(r.int8_accuracy, r.float_accuracy - 0.02);
+}
+
+TEST(Int8, LayersTheRuntimeCannotRunAreNamed) {
+  nn::Model m = nn::make_model(nlohmann::json::parse(R"([{"type": "flatten"}, {"type": "relu"}, {"type": "dense", "units": 2}])"),
+                               {2, 2}, 1);
+  data::Dataset d;
+  d.shape = {2, 2};
+  d.x = {1, -1, 2, -2};
+  d.y = {0};
+  d.group = {0};
+  d.t_begin = d.t_end = {NAN};
+  auto obs = observe(m, d, 10);
+  try {
+    quantize_model(m, obs, RangeMethod::MinMax);
+    FAIL() << "a lone relu was accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("layer 2 (relu)"), std::string::npos) << e.what();
+  }
+}

@@ -126,6 +126,9 @@ class DepthwiseConv2D : public Layer {
  public:
   explicit DepthwiseConv2D(ConvSpec s) : s_(s) {}
   std::string kind() const override { return "depthwise_conv2d"; }
+  const ConvSpec& spec() const { return s_; }
+  int pad_top() const { return pt_; }
+  int pad_left() const { return pl_; }
   Shape build(const Shape& in, data::Rng& rng) override;
   void forward(const Tensor& x, Tensor& y, bool training) override;
   void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx) override;
@@ -150,6 +153,13 @@ class Pool2D : public Layer {
   void forward(const Tensor& x, Tensor& y, bool training) override;
   void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx) override;
   std::string describe() const override;
+  bool is_max() const { return max_; }
+  int pool_h() const { return ph_; }
+  int pool_w() const { return pw_; }
+  int stride_h() const { return sh_; }
+  int stride_w() const { return sw_; }
+  int pad_top() const { return pt_; }
+  int pad_left() const { return pl_; }
 
  private:
   bool max_;

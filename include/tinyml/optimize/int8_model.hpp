@@ -1,0 +1,64 @@
+// The int8 model: a float network converted by post-training quantization into the
+// operations of the device runtime (runtime/include/tinyml_rt.h), with every tensor's
+// quantization and every operation's prepared parameters, and run on the host through
+// the very kernels the microcontroller runs.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tinyml/data/dataset.hpp"
+#include "tinyml/nn/model.hpp"
+#include "tinyml/optimize/calibrate.hpp"
+#include "tinyml/optimize/fold.hpp"
+
+namespace tinyml::optimize {
+
+enum class OpKind { Conv2D, DepthwiseConv2D, FullyConnected, MaxPool, AveragePool, Mean, Add, Reshape, Logistic, Tanh };
+std::string_view to_string(OpKind k);
+
+struct Int8Tensor {
+  std::vector<int> shape;  // per sample, NHWC without the batch: [h, w, c], [w, c] or [n]
+  QParams q;
+};
+
+struct Int8Op {
+  OpKind kind = OpKind::Reshape;
+  std::size_t input = 0, input2 = 0, output = 0;  // tensor indices (model nodes)
+  std::size_t layer = 0;                          // the float layer it came from
+  Fused fused = Fused::None;
+  // Windows (conv, depthwise, pooling).
+  int kh = 1, kw = 1, stride_h = 1, stride_w = 1, dil_h = 1, dil_w = 1, pad_top = 0, pad_left = 0;
+  int depth_multiplier = 1;
+  // Weight layers: int8 weights in the runtime's layout, int32 bias, per-channel scales,
+  // and the prepared requantization.
+  std::vector<int> weight_shape;
+  std::vector<std::int8_t> weights;
+  std::vector<std::int32_t> bias;
+  std::vector<float> weight_scales;
+  std::vector<std::int32_t> multipliers, shifts;
+  std::int32_t act_min = -128, act_max = 127;
+};
+
+struct Int8Model {
+  std::vector<Int8Tensor> tensors;  // one per node of the float model (unused ones too)
+  std::vector<Int8Op> ops;
+  std::size_t input = 0, output = 0;
+  std::size_t weight_bytes() const;  // int8 weights and int32 biases
+};
+
+// Post-training quantization: operations from plan_ops (BatchNorm folded, ReLU/ReLU6
+// fused), activation ranges from `obs` (observe()) chosen by `method`, per-channel weights.
+// Pooling and reshapes keep their input's quantization (the runtime's rule). InputError
+// naming the layer for what the runtime cannot run (a lone BatchNorm, ReLU or softmax).
+Int8Model quantize_model(nn::Model& m, const std::vector<RangeObserver>& obs, RangeMethod method);
+
+// Runs one float sample (already normalized, as the data stage writes it) through the
+// runtime's kernels and returns the output tensor's int8 values.
+std::vector<std::int8_t> run_int8(const Int8Model& q, const float* sample);
+// The predicted class of every sample: the largest output (the int8 values order as the
+// real ones do).
+std::vector<std::int32_t> predict_int8(const Int8Model& q, const data::Dataset& d);
+
+}  // namespace tinyml::optimize

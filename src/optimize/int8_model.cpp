@@ -1,0 +1,269 @@
+#include "tinyml/optimize/int8_model.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "tinyml/error.hpp"
+#include "tinyml_rt.h"
+
+namespace tinyml::optimize {
+
+std::string_view to_string(OpKind k) {
+  switch (k) {
+    case OpKind::Conv2D: return "conv2d";
+    case OpKind::DepthwiseConv2D: return "depthwise_conv2d";
+    case OpKind::FullyConnected: return "fully_connected";
+    case OpKind::MaxPool: return "max_pool2d";
+    case OpKind::AveragePool: return "average_pool2d";
+    case OpKind::Mean: return "mean";
+    case OpKind::Add: return "add";
+    case OpKind::Reshape: return "reshape";
+    case OpKind::Logistic: return "logistic";
+    case OpKind::Tanh: return "tanh";
+  }
+  return "?";
+}
+
+std::size_t Int8Model::weight_bytes() const {
+  std::size_t n = 0;
+  for (const Int8Op& op : ops) n += op.weights.size() + 4 * op.bias.size();
+  return n;
+}
+
+namespace {
+
+// A per-sample shape as the runtime's: feature maps [1][h][w][c], 1-D signals
+// [1][1][w][c], vectors [1][n].
+tinyml_rt_shape rt_shape(const std::vector<int>& s) {
+  tinyml_rt_shape r{};
+  if (s.size() == 3) {
+    r.rank = 4;
+    r.dims[0] = 1;
+    r.dims[1] = s[0];
+    r.dims[2] = s[1];
+    r.dims[3] = s[2];
+  } else if (s.size() == 2) {
+    r.rank = 4;
+    r.dims[0] = 1;
+    r.dims[1] = 1;
+    r.dims[2] = s[0];
+    r.dims[3] = s[1];
+  } else {
+    r.rank = 2;
+    r.dims[0] = 1;
+    r.dims[1] = static_cast<int32_t>(nn::numel(s));
+  }
+  return r;
+}
+
+tinyml_rt_shape dims(std::initializer_list<int> d) {
+  tinyml_rt_shape r{};
+  r.rank = static_cast<int32_t>(d.size());
+  int k = 0;
+  for (int v : d) r.dims[k++] = v;
+  return r;
+}
+
+tinyml_rt_activation rt_activation(Fused f) {
+  return f == Fused::ReLU ? TINYML_RT_ACT_RELU : f == Fused::ReLU6 ? TINYML_RT_ACT_RELU6 : TINYML_RT_ACT_NONE;
+}
+
+void check(tinyml_rt_status s, const Int8Op& op, const char* what) {
+  if (s != TINYML_RT_OK)
+    failure("int8 {} (from layer {}): {} returned status {}", to_string(op.kind), op.layer + 1, what, static_cast<int>(s));
+}
+
+// Weights, bias and requantization of a weight layer's operation.
+void quantize_weight_op(nn::Model& m, const PlannedOp& p, const QParams& in, const QParams& out, Int8Op& op) {
+  FoldedWeights f = folded_weights(m, p);
+  QuantizedWeights qw = quantize_weights(f.w, f.channels, f.channel_last);
+  op.weights = std::move(qw.q);
+  op.weight_scales = std::move(qw.scales);
+  op.bias = quantize_bias(f.b, in.scale, op.weight_scales);
+  op.multipliers.resize(f.channels);
+  op.shifts.resize(f.channels);
+  check(tinyml_rt_prepare_channel_multipliers(in.scale, op.weight_scales.data(), static_cast<int32_t>(f.channels),
+                                              out.scale, op.multipliers.data(), op.shifts.data()),
+        op, "the multipliers");
+  check(tinyml_rt_activation_range(rt_activation(op.fused), out.scale, out.zero_point, &op.act_min, &op.act_max), op,
+        "the activation range");
+}
+
+}  // namespace
+
+Int8Model quantize_model(nn::Model& m, const std::vector<RangeObserver>& obs, RangeMethod method) {
+  if (obs.size() != m.layers.size() + 1) input_error("calibration holds {} nodes, the model {}", obs.size(), m.layers.size() + 1);
+  Int8Model q;
+  q.tensors.resize(m.layers.size() + 1);
+  q.tensors[0].shape = m.input_shape;
+  for (std::size_t i = 0; i < m.layers.size(); ++i) q.tensors[i + 1].shape = m.layers[i]->out_shape;
+  auto calibrated = [&](std::size_t node) {
+    auto [lo, hi] = obs[node].choose(method);
+    return asymmetric_int8(lo, hi);
+  };
+  q.tensors[0].q = calibrated(0);
+  for (const PlannedOp& p : plan_ops(m)) {
+    nn::Layer& l = *m.layers[p.layer];
+    Int8Op op;
+    op.layer = p.layer;
+    op.input = p.input_node;
+    op.output = p.output_node;
+    op.fused = p.fused;
+    const QParams in = q.tensors[op.input].q;
+    QParams& out = q.tensors[op.output].q;
+    auto unsupported = [&](const std::string& why) {
+      input_error("layer {} ({}): {} cannot run on the int8 runtime: {}", p.layer + 1, l.kind(), l.describe(), why);
+    };
+    if (auto* c = dynamic_cast<nn::Conv2D*>(&l)) {
+      op.kind = OpKind::Conv2D;
+      const nn::ConvSpec& s = c->spec();
+      op.kh = s.kh, op.kw = s.kw, op.stride_h = s.stride_h, op.stride_w = s.stride_w, op.dil_h = s.dil_h,
+      op.dil_w = s.dil_w, op.pad_top = c->pad_top(), op.pad_left = c->pad_left();
+      op.weight_shape = {s.filters, s.kh, s.kw, l.in_shape.back()};
+      out = calibrated(op.output);
+      quantize_weight_op(m, p, in, out, op);
+    } else if (auto* d = dynamic_cast<nn::DepthwiseConv2D*>(&l)) {
+      op.kind = OpKind::DepthwiseConv2D;
+      const nn::ConvSpec& s = d->spec();
+      op.kh = s.kh, op.kw = s.kw, op.stride_h = s.stride_h, op.stride_w = s.stride_w, op.dil_h = s.dil_h,
+      op.dil_w = s.dil_w, op.pad_top = d->pad_top(), op.pad_left = d->pad_left();
+      op.depth_multiplier = s.depth_multiplier;
+      op.weight_shape = {1, s.kh, s.kw, l.out_shape.back()};
+      out = calibrated(op.output);
+      quantize_weight_op(m, p, in, out, op);
+    } else if (dynamic_cast<nn::Dense*>(&l)) {
+      op.kind = OpKind::FullyConnected;
+      op.weight_shape = {l.out_shape.back(), static_cast<int>(nn::numel(l.in_shape))};
+      out = calibrated(op.output);
+      quantize_weight_op(m, p, in, out, op);
+    } else if (auto* pool = dynamic_cast<nn::Pool2D*>(&l)) {
+      op.kind = pool->is_max() ? OpKind::MaxPool : OpKind::AveragePool;
+      op.kh = pool->pool_h(), op.kw = pool->pool_w(), op.stride_h = pool->stride_h(), op.stride_w = pool->stride_w();
+      op.pad_top = pool->pad_top(), op.pad_left = pool->pad_left();
+      out = in;  // pooling keeps its input's quantization
+    } else if (dynamic_cast<nn::GlobalAveragePool*>(&l)) {
+      op.kind = OpKind::Mean;
+      out = calibrated(op.output);
+    } else if (auto* a = dynamic_cast<nn::Add*>(&l)) {
+      op.kind = OpKind::Add;
+      op.input2 = static_cast<std::size_t>(a->from + 1);
+      out = calibrated(op.output);
+    } else if (dynamic_cast<nn::Reshape*>(&l) || dynamic_cast<nn::Dropout*>(&l)) {
+      op.kind = OpKind::Reshape;
+      out = in;
+    } else if (auto* act = dynamic_cast<nn::Activation*>(&l)) {
+      if (act->act() == nn::Act::Sigmoid) {
+        op.kind = OpKind::Logistic;
+        out = {1.0f / 256.0f, -128};
+      } else if (act->act() == nn::Act::Tanh) {
+        op.kind = OpKind::Tanh;
+        out = {1.0f / 128.0f, 0};
+      } else {
+        unsupported("a ReLU or softmax must follow a dense, convolution or add layer (softmax: leave it out, the "
+                    "largest logit is the class)");
+      }
+    } else {
+      unsupported("fold a batchnorm into the dense or convolution layer right before it");
+    }
+    q.ops.push_back(std::move(op));
+  }
+  q.output = q.ops.empty() ? 0 : q.ops.back().output;
+  return q;
+}
+
+std::vector<std::int8_t> run_int8(const Int8Model& q, const float* sample) {
+  std::vector<std::vector<std::int8_t>> t(q.tensors.size());
+  auto buffer = [&](std::size_t k) -> std::vector<std::int8_t>& {
+    t[k].resize(nn::numel(q.tensors[k].shape));
+    return t[k];
+  };
+  const Int8Tensor& in = q.tensors[q.input];
+  tinyml_rt_quant_params qp{in.q.scale, in.q.zero_point};
+  auto& x0 = buffer(q.input);
+  if (tinyml_rt_quantize_f32_s8(&qp, sample, x0.data(), static_cast<int32_t>(x0.size())) != TINYML_RT_OK)
+    failure("int8 input quantization failed");
+  for (const Int8Op& op : q.ops) {
+    const Int8Tensor &ti = q.tensors[op.input], &to = q.tensors[op.output];
+    const tinyml_rt_shape si = rt_shape(ti.shape), so = rt_shape(to.shape);
+    const std::int8_t* x = t[op.input].data();
+    std::int8_t* y = buffer(op.output).data();
+    tinyml_rt_requant rq{op.multipliers.data(), op.shifts.data(), to.q.zero_point, op.act_min, op.act_max};
+    switch (op.kind) {
+      case OpKind::Conv2D: {
+        tinyml_rt_conv2d_params p{{op.stride_h, op.stride_w, op.pad_top, op.pad_left}, op.dil_h, op.dil_w,
+                                  ti.q.zero_point, rq};
+        const auto& w = op.weight_shape;
+        tinyml_rt_shape sf = dims({w[0], w[1], w[2], w[3]});
+        check(tinyml_rt_conv2d_s8(&p, &si, x, &sf, op.weights.data(), op.bias.data(), &so, y), op, "the kernel");
+        break;
+      }
+      case OpKind::DepthwiseConv2D: {
+        tinyml_rt_depthwise_conv2d_params p{{op.stride_h, op.stride_w, op.pad_top, op.pad_left}, op.dil_h, op.dil_w,
+                                            op.depth_multiplier, ti.q.zero_point, rq};
+        const auto& w = op.weight_shape;
+        tinyml_rt_shape sf = dims({w[0], w[1], w[2], w[3]});
+        check(tinyml_rt_depthwise_conv2d_s8(&p, &si, x, &sf, op.weights.data(), op.bias.data(), &so, y), op,
+              "the kernel");
+        break;
+      }
+      case OpKind::FullyConnected: {
+        tinyml_rt_fully_connected_params p{ti.q.zero_point, 0, 1, rq};
+        tinyml_rt_shape sf = dims({op.weight_shape[0], op.weight_shape[1]});
+        tinyml_rt_shape fi = dims({1, op.weight_shape[1]}), fo = dims({1, op.weight_shape[0]});
+        check(tinyml_rt_fully_connected_s8(&p, &fi, x, &sf, op.weights.data(), op.bias.data(), &fo, y), op,
+              "the kernel");
+        break;
+      }
+      case OpKind::MaxPool:
+      case OpKind::AveragePool: {
+        tinyml_rt_pool2d_params p{{op.stride_h, op.stride_w, op.pad_top, op.pad_left}, op.kh, op.kw, -128, 127};
+        check(op.kind == OpKind::MaxPool ? tinyml_rt_max_pool2d_s8(&p, &si, x, &so, y)
+                                         : tinyml_rt_avg_pool2d_s8(&p, &si, x, &so, y),
+              op, "the kernel");
+        break;
+      }
+      case OpKind::Mean: {
+        tinyml_rt_mean_params p{};
+        check(tinyml_rt_prepare_mean(ti.q.scale, ti.q.zero_point, to.q.scale, to.q.zero_point, &p), op, "prepare");
+        std::vector<std::int32_t> scratch(tinyml_rt_mean_hw_s8_scratch_size(&p, &si, &so) / 4 + 1);
+        check(tinyml_rt_mean_hw_s8(&p, &si, x, &so, y, scratch.data(), scratch.size() * 4), op, "the kernel");
+        break;
+      }
+      case OpKind::Add: {
+        const Int8Tensor& t2 = q.tensors[op.input2];
+        tinyml_rt_add_params p{};
+        check(tinyml_rt_prepare_add(ti.q.scale, ti.q.zero_point, t2.q.scale, t2.q.zero_point, to.q.scale,
+                                    to.q.zero_point, rt_activation(op.fused), &p),
+              op, "prepare");
+        const tinyml_rt_shape s2 = rt_shape(t2.shape);
+        check(tinyml_rt_add_s8(&p, &si, x, &s2, t[op.input2].data(), &so, y), op, "the kernel");
+        break;
+      }
+      case OpKind::Reshape:
+        check(tinyml_rt_reshape_s8(&si, x, &so, y), op, "the kernel");
+        break;
+      case OpKind::Logistic:
+      case OpKind::Tanh: {
+        tinyml_rt_q4_activation_params p{};
+        check(tinyml_rt_prepare_q4_activation(ti.q.scale, ti.q.zero_point, &p), op, "prepare");
+        check(op.kind == OpKind::Logistic ? tinyml_rt_logistic_s8(&p, &si, x, &so, y) : tinyml_rt_tanh_s8(&p, &si, x, &so, y),
+              op, "the kernel");
+        break;
+      }
+    }
+  }
+  return t[q.output];
+}
+
+std::vector<std::int32_t> predict_int8(const Int8Model& q, const data::Dataset& d) {
+  std::vector<std::int32_t> out(d.size());
+  const std::size_t ss = d.sample_size();
+  for (std::size_t i = 0; i < d.size(); ++i) {
+    auto y = run_int8(q, d.x.data() + i * ss);
+    out[i] = static_cast<std::int32_t>(std::max_element(y.begin(), y.end()) - y.begin());
+  }
+  return out;
+}
+
+}  // namespace tinyml::optimize
