@@ -54,11 +54,22 @@ std::string part_report(const std::string& prefix, int part, const eval::Evaluat
 // validation, test): adds report lines, report_json entries and model files to `r`.
 void train_classic_models(const Project& p, const data::Dataset* parts, TrainStageResult& r, std::ostream& os);
 
+struct OptimizeStageResult {
+  nn::ModelFile model;  // the float network that was quantized (after pruning or QAT)
+  std::string report;
+  nlohmann::json report_json;
+};
+
+// Prunes (when [optimize] asks), quantizes the trained network of `train_dir` to int8 and
+// measures float and int8 side by side on the datasets of `data_dir`.
+OptimizeStageResult run_optimize_stage(const Project& p, const std::filesystem::path& data_dir,
+                                       const std::filesystem::path& train_dir, std::ostream& os);
+
 struct BuildOptions {
   bool force = false;  // run every stage even when its inputs are unchanged
   bool json = false;   // print the reports as one JSON document
   bool progress = false;  // draw progress bars (a terminal)
-  std::string until;      // stop after this stage ("data", "train"); empty: every stage
+  std::string until;      // stop after this stage ("data", "train", "optimize"); empty: every stage
 };
 
 // Returns the process exit status. Progress and reports go to `out`.

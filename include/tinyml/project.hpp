@@ -71,11 +71,24 @@ struct Project {
     int epochs = 30, batch_size = 32;
     float lr = 0.001f;
   } anomaly;
+  // [optimize]: int8 post-training quantization of the [model] network (with quantization-
+  // aware fine-tuning when it loses too much), after optional pruning.
+  bool optimize_enabled = false;
+  struct Optimize {
+    std::string calibration = "mse";  // minmax | percentile | mse
+    std::size_t calibration_samples = 1000;
+    double max_drop = 0.5;            // accuracy points int8 may lose before QAT is tried
+    int qat_epochs = 3;
+    float lr = 0.0005f;               // fine-tuning rate (QAT and pruning)
+    double prune = 0;                 // unstructured sparsity of the weights, [0, 0.95]
+    double structured_macs = 1;       // keep at most this fraction of the MACs, (0, 1]
+    int prune_epochs = 4;             // fine-tuning epochs after each pruning
+  } optimize;
   // Whether the train stage has anything to train.
   bool trains() const { return model_enabled || knn_enabled || tree_enabled || forest_enabled || anomaly_enabled; }
   // Each stage's configuration in a canonical form (no comments, no layout), hashed with
   // its inputs to decide whether the stage must run again.
-  std::string data_config, train_config;
+  std::string data_config, train_config, optimize_config;
 };
 
 Project parse_project(std::string_view text, const std::filesystem::path& file);

@@ -2,6 +2,7 @@
 #include <filesystem>
 #include <unistd.h>
 #include <iostream>
+#include <optional>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -17,6 +18,7 @@
 #include "tinyml/data/window.hpp"
 #include "tinyml/error.hpp"
 #include "tinyml/eval/metrics.hpp"
+#include "tinyml/optimize/int8_model.hpp"
 #include "tinyml/nn/model_file.hpp"
 #include "tinyml/nn/spec.hpp"
 #include "tinyml/io.hpp"
@@ -172,8 +174,14 @@ int cmd_clean(const CleanFlags& c, const CsvFlags& f) {
   return 0;
 }
 
+struct Int8Flags {
+  bool on = false;
+  std::string calibration, method = "mse";
+  std::size_t samples = 1000;
+};
+
 int cmd_eval(const std::string& model_path, const std::vector<std::string>& datasets, bool as_json,
-             double min_accuracy) {
+             double min_accuracy, const Int8Flags& int8) {
   const std::string bytes = read_file(model_path);
   json out = json::object();
   std::vector<std::string> below;
@@ -211,6 +219,20 @@ int cmd_eval(const std::string& model_path, const std::vector<std::string>& data
     const std::uint64_t macs = f.model.macs();
     out["model"] = {{"path", model_path}, {"parameters", params}, {"macs", macs}};
     if (!as_json) std::cout << fmt::format("{}: {} parameters, {} MACs per inference\n", model_path, params, macs);
+    std::optional<optimize::Int8Model> q;
+    if (int8.on) {
+      if (int8.calibration.empty())
+        input_error("--int8 needs --calibration FILE.tds (e.g. build/data/train.tds) to set the activation ranges");
+      data::Dataset cal = data::load_dataset(int8.calibration);
+      if (nn::input_shape_for(cal) != f.model.input_shape)
+        input_error("{}: samples of shape {}, but the model {} takes {}", int8.calibration,
+                    nn::to_string(nn::input_shape_for(cal)), model_path, nn::to_string(f.model.input_shape));
+      q = optimize::quantize_model(f.model, optimize::observe(f.model, cal, int8.samples),
+                                   optimize::parse_range_method(int8.method));
+      if (!as_json)
+        std::cout << fmt::format("int8: {} operations on the device runtime's kernels, {} calibration on {} samples of {}\n",
+                                 q->ops.size(), int8.method, std::min(int8.samples, cal.size()), int8.calibration);
+    }
     for (const auto& path : datasets) {
       data::Dataset d = data::load_dataset(path);
       if (nn::input_shape_for(d) != f.model.input_shape)
@@ -219,7 +241,23 @@ int cmd_eval(const std::string& model_path, const std::vector<std::string>& data
       if (d.classes != f.classes)
         input_error("{}: classes [{}] differ from the model's [{}]", path, fmt::join(d.classes, ", "),
                     fmt::join(f.classes, ", "));
-      classifier(path, eval::evaluate(d.y, nn::predict(f.model, d), d.classes));
+      if (!q) {
+        classifier(path, eval::evaluate(d.y, nn::predict(f.model, d), d.classes));
+        continue;
+      }
+      // Float and int8 side by side; --min-accuracy applies to int8.
+      const eval::Evaluation ef = eval::evaluate(d.y, nn::predict(f.model, d), d.classes);
+      const eval::Evaluation ei = eval::evaluate(d.y, optimize::predict_int8(*q, d), d.classes);
+      if (as_json) {
+        out[path] = {{"float", ef.json()}, {"int8", ei.json()}};
+      } else {
+        std::cout << fmt::format("{}: accuracy float {:.4f}, int8 {:.4f} ({:+.2f} points); macro F1 float {:.4f}, int8 {:.4f}\n",
+                                 path, ef.accuracy, ei.accuracy, 100 * (ei.accuracy - ef.accuracy), ef.macro_f1, ei.macro_f1);
+        std::cout << fmt::format("  {:<14} {:>10} {:>10}\n", "class F1", "float", "int8");
+        for (std::size_t c = 0; c < ef.classes.size(); ++c)
+          std::cout << fmt::format("  {:<14} {:>10.4f} {:>10.4f}\n", ef.classes[c].name, ef.classes[c].f1, ei.classes[c].f1);
+      }
+      if (ei.accuracy < min_accuracy) below.push_back(fmt::format("{}: int8 accuracy {:.4f}", path, ei.accuracy));
     }
   }
   if (as_json) std::cout << out.dump(2) << "\n";
@@ -324,6 +362,32 @@ int cmd_split(const SplitFlags& s, const CsvFlags& f) {
 }
 
 }  // namespace
+
+// `tinyml train` and `tinyml optimize`: a project's stages up to this one.
+struct StageCommand {
+  CLI::App* cmd = nullptr;
+  std::string project, build_dir;
+  BuildOptions opt;
+  int run(const std::string& stage, const std::string& section) {
+    Project p = load_project(project);
+    if ((stage == "train" && !p.trains()) || (stage == "optimize" && !p.optimize_enabled))
+      input_error("{}: no {}: nothing to {}", project, section, stage);
+    if (!build_dir.empty()) p.build_dir = build_dir;
+    opt.progress = ::isatty(STDOUT_FILENO) != 0;
+    opt.until = stage;
+    return build(p, opt, std::cout);
+  }
+};
+
+// The options point into `c`, which must outlive the parse.
+void add_stage_command(CLI::App& app, StageCommand& c, const std::string& name, const std::string& help,
+                       const std::string& force_help) {
+  c.cmd = app.add_subcommand(name, help);
+  c.cmd->add_option("project", c.project, "The project file (tinyml.toml)")->required();
+  c.cmd->add_flag("--force", c.opt.force, force_help);
+  c.cmd->add_flag("--json", c.opt.json, "Print the reports as JSON");
+  c.cmd->add_option("--build-dir", c.build_dir, "Artefacts folder instead of build/ beside the project");
+}
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -442,7 +506,8 @@ int main(int argc, char** argv) {
       "positive). With --min-accuracy a classifier exits with status 1 when a dataset scores\n"
       "below the floor (a gate for CI).\n"
       "Example: tinyml eval build/train/model.tmm build/data/test.tds --min-accuracy 0.9\n"
-      "Example: tinyml eval build/train/anomaly.tmc build/data/test.tds");
+      "Example: tinyml eval build/train/anomaly.tmc build/data/test.tds\n"
+      "Example: tinyml eval build/train/model.tmm build/data/test.tds --int8 --calibration build/data/train.tds");
   eval_cmd->add_option("model", eval_model, "Model file (.tmm or .tmc) from the train stage")
       ->required()
       ->check(CLI::ExistingFile);
@@ -450,21 +515,33 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::ExistingFile);
   eval_cmd->add_flag("--json", eval_json, "Print machine-readable JSON");
+  Int8Flags eval_int8;
+  eval_cmd->add_flag("--int8", eval_int8.on,
+                     "Also quantize the network to int8 and run it on the device runtime's kernels: float and int8 "
+                     "side by side");
+  eval_cmd->add_option("--calibration", eval_int8.calibration, "With --int8: samples that set the activation ranges")
+      ->check(CLI::ExistingFile);
+  eval_cmd->add_option("--calibration-method", eval_int8.method, "With --int8: minmax, percentile or mse")
+      ->check(CLI::IsMember({"minmax", "percentile", "mse"}));
+  eval_cmd->add_option("--calibration-samples", eval_int8.samples, "With --int8: how many samples to use");
   eval_cmd->add_option("--min-accuracy", eval_min_accuracy, "Exit with status 1 if any dataset's accuracy is lower")
       ->check(CLI::Range(0.0, 1.0));
 
-  std::string train_project, train_build_dir;
-  BuildOptions topt;
-  CLI::App* train_cmd = app.add_subcommand(
-      "train",
-      "Train the project's [model] with its [train] settings on the data stage's datasets\n"
-      "(running the data stage first when its inputs changed), then report validation and\n"
-      "test metrics per class. Layer types for [model] layers:\n" +
-          nn::layer_reference() + "Example: tinyml train examples/home/tinyml.toml");
-  train_cmd->add_option("project", train_project, "The project file (tinyml.toml)")->required();
-  train_cmd->add_flag("--force", topt.force, "Train even if nothing changed");
-  train_cmd->add_flag("--json", topt.json, "Print the reports as JSON");
-  train_cmd->add_option("--build-dir", train_build_dir, "Artefacts folder instead of build/ beside the project");
+  StageCommand train_stage_cmd, optimize_stage_cmd;
+  add_stage_command(app, train_stage_cmd, "train",
+                        "Train the project's [model] with its [train] settings on the data stage's datasets\n"
+                        "(running the data stage first when its inputs changed), then report validation and\n"
+                        "test metrics per class. Layer types for [model] layers:\n" +
+                            nn::layer_reference() + "Example: tinyml train examples/home/tinyml.toml",
+                        "Train even if nothing changed");
+  add_stage_command(
+      app, optimize_stage_cmd, "optimize",
+      "Quantize the project's trained [model] to int8 with its [optimize] settings (pruning\n"
+      "first when asked; quantization-aware fine-tuning when int8 loses more than max_drop),\n"
+      "running the data and train stages first when their inputs changed. Float and int8 are\n"
+      "measured side by side, the int8 model running on the device runtime's kernels.\n"
+      "Example: tinyml optimize examples/home/tinyml.toml",
+      "Run even if nothing changed");
 
   std::string project_file;
   BuildOptions bopt;
@@ -478,7 +555,7 @@ int main(int argc, char** argv) {
   std::string build_dir;
   build_cmd->add_option("--build-dir", build_dir, "Write artefacts here instead of build/ beside the project file");
   build_cmd->add_flag("--json", bopt.json, "Print the reports as JSON");
-  build_cmd->add_option("--until", bopt.until, "Stop after this stage: data or train");
+  build_cmd->add_option("--until", bopt.until, "Stop after this stage: data, train or optimize");
 
   try {
     app.parse(argc, argv);
@@ -494,16 +571,9 @@ int main(int argc, char** argv) {
     if (*clean) return cmd_clean(cf, clean_csv);
     if (*split) return cmd_split(sf, split_csv);
     if (*merge_cmd) return cmd_merge(mf, merge_csv);
-    if (*eval_cmd) return cmd_eval(eval_model, eval_data, eval_json, eval_min_accuracy);
-    if (*train_cmd) {
-      Project p = load_project(train_project);
-      if (!p.trains())
-        input_error("{}: no [model] section (nor [knn], [tree], [forest] or [anomaly]): nothing to train",
-                    train_project);
-      if (!train_build_dir.empty()) p.build_dir = train_build_dir;
-      topt.progress = ::isatty(STDOUT_FILENO) != 0;
-      return build(p, topt, std::cout);
-    }
+    if (*eval_cmd) return cmd_eval(eval_model, eval_data, eval_json, eval_min_accuracy, eval_int8);
+    if (*train_stage_cmd.cmd) return train_stage_cmd.run("train", "[model] section (nor [knn], [tree], [forest] or [anomaly])");
+    if (*optimize_stage_cmd.cmd) return optimize_stage_cmd.run("optimize", "[optimize] section");
     if (*build_cmd) {
       Project p = load_project(project_file);
       if (!build_dir.empty()) p.build_dir = build_dir;

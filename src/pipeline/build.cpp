@@ -52,10 +52,10 @@ void print_tagged(std::ostream& os, const std::string& tag, const std::string& t
 }
 
 int train_stage(const Project& p, const std::string& data_hash, const BuildOptions& opt, std::ostream& os,
-                json& all) {
+                json& all, std::string& hash) {
   const fs::path dir = p.build_dir / "train";
   const fs::path stamp = dir / ".inputs-hash";
-  const std::string hash = hex64(hash64(p.train_config, hash64(data_hash)));
+  hash = hex64(hash64(p.train_config, hash64(data_hash)));
   std::vector<std::string> outputs{"report.json"};
   if (p.model_enabled) outputs.push_back("model.tmm");
   if (p.knn_enabled) outputs.push_back("knn.tmc");
@@ -104,11 +104,40 @@ int train_stage(const Project& p, const std::string& data_hash, const BuildOptio
   return 0;
 }
 
+int optimize_stage(const Project& p, const std::string& train_hash, const BuildOptions& opt, std::ostream& os,
+                   json& all) {
+  const fs::path dir = p.build_dir / "optimize";
+  const std::string hash = hex64(hash64(p.optimize_config, hash64(train_hash)));
+  if (stage_fresh(dir, hash, {"model.tmm", "report.json"}, opt.force)) {
+    all["optimize"] = json::parse(read_file(dir / "report.json"));
+    all["optimize"]["up_to_date"] = true;
+    if (!opt.json) fmt::print(os, "[optimize] up to date (inputs unchanged, hash {}); nothing to do\n", hash);
+    return 0;
+  }
+  if (!opt.json) fmt::print(os, "[optimize] quantizing {} to int8\n", (p.build_dir / "train" / "model.tmm").string());
+  std::ostringstream quiet;
+  OptimizeStageResult r = run_optimize_stage(p, p.build_dir / "data", p.build_dir / "train", opt.json ? quiet : os);
+  r.report_json["inputs_hash"] = hash;
+  r.report_json["up_to_date"] = false;
+  AtomicOutputs outs;
+  outs.add(dir / "model.tmm", nn::serialize(r.model));
+  outs.add(dir / "report.txt", r.report);
+  outs.add(dir / "report.json", r.report_json.dump(2) + "\n");
+  outs.commit();
+  write_file_atomic(dir / ".inputs-hash", hash);
+  all["optimize"] = r.report_json;
+  if (!opt.json) {
+    print_tagged(os, "optimize", r.report);
+    fmt::print(os, "[optimize] wrote model.tmm (the float network quantized) and report.txt/.json to {}\n", dir.string());
+  }
+  return 0;
+}
+
 }  // namespace
 
 int build(const Project& p, const BuildOptions& opt, std::ostream& os) {
-  if (!opt.until.empty() && opt.until != "data" && opt.until != "train")
-    input_error("--until: '{}' is not a stage (data, train)", opt.until);
+  if (!opt.until.empty() && opt.until != "data" && opt.until != "train" && opt.until != "optimize")
+    input_error("--until: '{}' is not a stage (data, train, optimize)", opt.until);
   json all;
   std::ostringstream data_out;
   std::string data_hash;
@@ -117,7 +146,9 @@ int build(const Project& p, const BuildOptions& opt, std::ostream& os) {
     if (opt.json) os << all.dump(2) << "\n";
     return rc;
   }
-  rc = train_stage(p, data_hash, opt, os, all);
+  std::string train_hash;
+  rc = train_stage(p, data_hash, opt, os, all, train_hash);
+  if (rc == 0 && p.optimize_enabled && opt.until != "train") rc = optimize_stage(p, train_hash, opt, os, all);
   if (opt.json) os << all.dump(2) << "\n";
   return rc;
 }

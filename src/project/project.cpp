@@ -283,7 +283,7 @@ Project parse_project(std::string_view text, const fs::path& file) {
   }
   Section top(root, "", fname,
               {"project", "sources", "merge", "data", "clean", "window", "normalize", "split", "model",
-               "train", "knn", "tree", "forest", "anomaly"});
+               "train", "knn", "tree", "forest", "anomaly", "optimize"});
   Project p;
   p.file = file;
   p.dir = file.has_parent_path() ? file.parent_path() : fs::path(".");
@@ -544,17 +544,42 @@ Project parse_project(std::string_view text, const fs::path& file) {
     if (auto v = s.number("lr", 1e-9, 10)) a.lr = static_cast<float>(*v);
   }
 
+  if (const toml::table* t = top.table("optimize")) {
+    p.optimize_enabled = true;
+    Section s(*t, "optimize", fname,
+              {"calibration", "calibration_samples", "max_drop", "qat_epochs", "lr", "prune", "structured_macs",
+               "prune_epochs"});
+    auto& o = p.optimize;
+    if (auto v = s.str("calibration")) {
+      if (*v != "minmax" && *v != "percentile" && *v != "mse")
+        s.fail("calibration", fmt::format("'{}' is not valid: expected minmax, percentile or mse", *v));
+      o.calibration = *v;
+    }
+    if (auto v = s.integer("calibration_samples", 1, 10'000'000)) o.calibration_samples = static_cast<std::size_t>(*v);
+    if (auto v = s.number("max_drop", 0, 100)) o.max_drop = *v;
+    if (auto v = s.integer("qat_epochs", 0, 10'000)) o.qat_epochs = static_cast<int>(*v);
+    if (auto v = s.number("lr", 1e-9, 10)) o.lr = static_cast<float>(*v);
+    if (auto v = s.number("prune", 0, 0.95)) o.prune = *v;
+    if (auto v = s.number("structured_macs", 0.01, 1)) o.structured_macs = *v;
+    if (auto v = s.integer("prune_epochs", 1, 10'000)) o.prune_epochs = static_cast<int>(*v);
+    if (!p.model_enabled) s.fail("calibration", "[optimize] quantizes the [model] network: the project has no [model]");
+  }
+
   // Canonical text of each stage's configuration.
-  toml::table data_part = root, train_part;
+  toml::table data_part = root, train_part, optimize_part;
   for (const char* k : {"model", "train", "knn", "tree", "forest", "anomaly"}) {
     data_part.erase(k);
     if (root.contains(k)) train_part.insert(k, *root.get(k));
   }
-  std::ostringstream os, ts;
+  data_part.erase("optimize");
+  if (root.contains("optimize")) optimize_part.insert("optimize", *root.get("optimize"));
+  std::ostringstream os, ts, zs;
   os << data_part;
   ts << train_part;
+  zs << optimize_part;
   p.data_config = os.str();
   p.train_config = ts.str();
+  p.optimize_config = zs.str();
   return p;
 }
 

@@ -1,0 +1,211 @@
+// The optimize stage: the trained network in, pruned (when asked) and quantized to int8
+// out, with float and int8 measured side by side by running the int8 model through the
+// device runtime's kernels.
+#include <cmath>
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include "tinyml/error.hpp"
+#include "tinyml/io.hpp"
+#include "tinyml/optimize/calibrate.hpp"
+#include "tinyml/optimize/int8_model.hpp"
+#include "tinyml/optimize/prune.hpp"
+#include "tinyml/optimize/qat.hpp"
+#include "tinyml/optimize/sparse.hpp"
+#include "tinyml/optimize/structured.hpp"
+#include "tinyml/pipeline.hpp"
+#include "tinyml_rt.h"
+
+namespace tinyml {
+namespace fs = std::filesystem;
+using nlohmann::json;
+using namespace optimize;
+
+namespace {
+
+struct Int8Result {
+  Int8Model model;
+  eval::Evaluation part[3];
+  bool qat = false;
+};
+
+Int8Result quantize_and_measure(nn::Model& m, const data::Dataset* parts, const Project::Optimize& o) {
+  Int8Result r;
+  auto obs = observe(m, parts[0], o.calibration_samples);
+  r.model = quantize_model(m, obs, parse_range_method(o.calibration));
+  for (int k = 1; k < 3; ++k)
+    if (parts[k].size()) r.part[k] = eval::evaluate(parts[k].y, predict_int8(r.model, parts[k]), parts[k].classes);
+  return r;
+}
+
+// The split the decisions are made on: validation, or test when there is no validation.
+int decision_part(const data::Dataset* parts) { return parts[1].size() ? 1 : 2; }
+
+// Dense int8 bytes and the bytes with the bitmask encoding where it is smaller.
+std::pair<std::size_t, std::size_t> weight_bytes(const Int8Model& q) {
+  std::size_t dense = 0, encoded = 0;
+  for (const Int8Op& op : q.ops) {
+    if (op.weights.empty()) continue;
+    const std::size_t rows = static_cast<std::size_t>(op.kind == OpKind::DepthwiseConv2D ? 1 : op.weight_shape[0]);
+    const std::size_t bias = 4 * op.bias.size();
+    dense += op.weights.size() + bias;
+    encoded += std::min(op.weights.size(), bitmask_bytes(op.weights, rows)) + bias;
+  }
+  return {dense, encoded};
+}
+
+}  // namespace
+
+OptimizeStageResult run_optimize_stage(const Project& p, const fs::path& data_dir, const fs::path& train_dir,
+                                       std::ostream& os) {
+  OptimizeStageResult r;
+  data::Dataset parts[3];
+  for (int k = 0; k < 3; ++k) parts[k] = data::load_dataset(data_dir / fmt::format("{}.tds", data::kPartNames[k]));
+  r.model = nn::load_model(train_dir / "model.tmm");
+  nn::Model& m = r.model.model;
+  const auto& o = p.optimize;
+  const int dp = decision_part(parts);
+  json rj;
+  std::string& rep = r.report;
+
+  auto evaluate_float = [&](nn::Model& model) {
+    std::array<eval::Evaluation, 3> e;
+    for (int k = 1; k < 3; ++k)
+      if (parts[k].size()) e[static_cast<std::size_t>(k)] = eval::evaluate(parts[k].y, nn::predict(model, parts[k]), parts[k].classes);
+    return e;
+  };
+  const auto trained = evaluate_float(m);
+  const std::size_t params0 = m.parameter_count();
+  const std::uint64_t macs0 = m.macs();
+  rep += fmt::format("trained network: {} parameters, {} MACs; {} accuracy {:.4f}\n", params0, macs0,
+                     data::kPartNames[dp], trained[static_cast<std::size_t>(dp)].accuracy);
+
+  nn::TrainConfig ft = p.train;
+  ft.optimizer.lr = o.lr;
+  ft.schedule = "constant";
+  ft.warmup_epochs = 0;
+  ft.epochs = o.prune_epochs;
+  if (o.structured_macs < 1) {
+    const double f = fraction_for_macs(r.model.layers, m, o.structured_macs);
+    if (f == 0) {
+      rep += fmt::format("structured pruning: no cut of this model's filters reaches {:.0f}% of its MACs\n",
+                         100 * o.structured_macs);
+    } else {
+      StructuredResult s = prune_filters(r.model.layers, m, f);
+      for (const auto& c : s.changes) rep += fmt::format("structured pruning: {}\n", c);
+      r.model.layers = s.layers;
+      r.model.model = std::move(s.model);
+      fmt::print(os, "[optimize] fine-tuning after structured pruning ({} epochs)\n", ft.epochs);
+      nn::train_classifier(m, parts[0], parts[1].size() ? &parts[1] : nullptr, ft);
+      rj["structured"] = {{"fraction", f}, {"macs_before", macs0}, {"macs_after", m.macs()}, {"changes", s.changes}};
+    }
+  }
+  if (o.prune > 0) {
+    PruneOptions po;
+    po.sparsity = o.prune;
+    po.train = ft;
+    fmt::print(os, "[optimize] pruning to {:.0f}% sparsity with fine-tuning ({} epochs)\n", 100 * o.prune, ft.epochs);
+    prune_and_finetune(m, parts[0], parts[1].size() ? &parts[1] : nullptr, po);
+    json layers = json::array();
+    for (const auto& l : weight_sparsity(m)) {
+      rep += fmt::format("sparsity: layer {}: {} of {} weights are zero\n", l.layer, l.zeros, l.weights);
+      layers.push_back({{"layer", l.layer}, {"weights", l.weights}, {"zeros", l.zeros}});
+    }
+    rj["sparsity"] = {{"target", o.prune}, {"layers", layers}};
+  }
+  const auto before_quant = evaluate_float(m);
+  const double float_acc = before_quant[static_cast<std::size_t>(dp)].accuracy;
+
+  Int8Result q = quantize_and_measure(m, parts, o);
+  double drop = 100 * (float_acc - q.part[dp].accuracy);
+  rep += fmt::format("int8 ({} calibration on {} training samples): {} accuracy {:.4f}, {:+.2f} points from float\n",
+                     o.calibration, std::min(o.calibration_samples, parts[0].size()), data::kPartNames[dp],
+                     q.part[dp].accuracy, 100 * (q.part[dp].accuracy - float_acc));
+  if (drop > o.max_drop && o.qat_epochs > 0) {
+    fmt::print(os, "[optimize] int8 loses {:.2f} points (limit {}): quantization-aware fine-tuning ({} epochs)\n", drop,
+               o.max_drop, o.qat_epochs);
+    nn::TrainConfig qc = ft;
+    qc.epochs = o.qat_epochs;
+    std::vector<std::size_t> nodes = {0};
+    for (const PlannedOp& op : plan_ops(m)) nodes.push_back(op.output_node);
+    auto grids = activation_grids(observe(m, parts[0], o.calibration_samples), nodes, parse_range_method(o.calibration));
+    qat_finetune(m, grids, parts[0], parts[1].size() ? &parts[1] : nullptr, qc);
+    m.fake_quant.clear();
+    Int8Result qq = quantize_and_measure(m, parts, o);
+    const double qdrop = 100 * (float_acc - qq.part[dp].accuracy);
+    rep += fmt::format("int8 after quantization-aware fine-tuning: {} accuracy {:.4f}, {:+.2f} points from float\n",
+                       data::kPartNames[dp], qq.part[dp].accuracy, 100 * (qq.part[dp].accuracy - float_acc));
+    if (qdrop < drop) {
+      q = std::move(qq);
+      q.qat = true;
+      drop = qdrop;
+    }
+  }
+  if (drop > o.max_drop)
+    rep += fmt::format("note: int8 stays {:.2f} points below float, more than max_drop = {}\n", drop, o.max_drop);
+
+  // Float and int8 side by side, and how far the int8 outputs are from the float ones.
+  rep += fmt::format("{:<12} {:>14} {:>14} {:>10} {:>10}\n", "", "float acc", "int8 acc", "float F1", "int8 F1");
+  json sides = json::object();
+  for (int k = 1; k < 3; ++k) {
+    if (!parts[k].size()) continue;
+    const auto& f = before_quant[static_cast<std::size_t>(k)];
+    const auto& i = q.part[k];
+    rep += fmt::format("{:<12} {:>14.4f} {:>14.4f} {:>10.4f} {:>10.4f}\n", data::kPartNames[k], f.accuracy, i.accuracy,
+                       f.macro_f1, i.macro_f1);
+    for (std::size_t c = 0; c < f.classes.size(); ++c)
+      rep += fmt::format("  {:<10} {:>14} {:>14} {:>10.4f} {:>10.4f}\n", f.classes[c].name, "", "", f.classes[c].f1,
+                         i.classes[c].f1);
+    sides[data::kPartNames[k]] = {{"float", f.json()}, {"int8", i.json()}};
+  }
+  {
+    const data::Dataset& t = parts[2].size() ? parts[2] : parts[dp];
+    const Int8Tensor& out = q.model.tensors[q.model.output];
+    double max_diff = 0, sum = 0;
+    std::size_t n = 0;
+    const std::size_t ss = t.sample_size();
+    nn::Tensor x;
+    for (std::size_t i = 0; i < t.size(); ++i) {
+      x.resize(1, m.input_shape);
+      std::copy_n(t.x.begin() + static_cast<long>(i * ss), ss, x.v.begin());
+      const auto& yf = m.forward(x, false).v;
+      const auto yq = run_int8(q.model, t.x.data() + i * ss);
+      for (std::size_t k = 0; k < yq.size(); ++k) {
+        const double d = std::fabs(static_cast<double>(out.q.scale) * (yq[k] - out.q.zero_point) - yf[k]);
+        max_diff = std::max(max_diff, d);
+        sum += d;
+        ++n;
+      }
+    }
+    rep += fmt::format("int8 outputs vs float (logits, {} samples): max difference {:.4f}, mean {:.4f} "
+                       "(one output step is {:.4f})\n",
+                       t.size(), max_diff, n ? sum / static_cast<double>(n) : 0.0, out.q.scale);
+    rj["output_difference"] = {{"max", max_diff}, {"mean", n ? sum / static_cast<double>(n) : 0.0}, {"step", out.q.scale}};
+  }
+  const auto [dense, encoded] = weight_bytes(q.model);
+  rep += fmt::format("size: {} parameters ({} bytes as float32), {} MACs; int8 weights and biases {} bytes, {} bytes "
+                     "with sparse rows where smaller\n",
+                     m.parameter_count(), 4 * m.parameter_count(), m.macs(), dense, encoded);
+  rep += fmt::format("{} operations:", q.model.ops.size());
+  for (const Int8Op& op : q.model.ops)
+    rep += fmt::format(" {}{}", to_string(op.kind),
+                       op.fused == Fused::ReLU ? "+relu" : op.fused == Fused::ReLU6 ? "+relu6" : "");
+  rep += "\n";
+  rj["float_trained"] = {{"parameters", params0}, {"macs", macs0}, {"accuracy", trained[static_cast<std::size_t>(dp)].accuracy}};
+  rj["parameters"] = m.parameter_count();
+  rj["macs"] = m.macs();
+  rj["int8_weight_bytes"] = dense;
+  rj["int8_weight_bytes_encoded"] = encoded;
+  rj["float32_weight_bytes"] = 4 * m.parameter_count();
+  rj["calibration"] = o.calibration;
+  rj["qat"] = q.qat;
+  rj["accuracy_drop_points"] = drop;
+  rj["decision_split"] = data::kPartNames[dp];
+  rj["evaluation"] = sides;
+  r.report_json = rj;
+  r.model.metadata["optimized"] = {{"pruned", o.prune}, {"structured_macs", o.structured_macs}, {"qat", q.qat}};
+  return r;
+}
+
+}  // namespace tinyml
