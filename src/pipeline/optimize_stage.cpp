@@ -116,6 +116,17 @@ OptimizeStageResult run_optimize_stage(const Project& p, const fs::path& data_di
   }
   const auto before_quant = evaluate_float(m);
   const double float_acc = before_quant[static_cast<std::size_t>(dp)].accuracy;
+  if (o.prune > 0 || o.structured_macs < 1) {
+    json cost = json::object();
+    for (int k = 1; k < 3; ++k) {
+      if (!parts[k].size()) continue;
+      const double a = trained[static_cast<std::size_t>(k)].accuracy, b = before_quant[static_cast<std::size_t>(k)].accuracy;
+      rep += fmt::format("pruning cost: {} accuracy {:.4f} -> {:.4f} ({:+.2f} points), float\n", data::kPartNames[k], a, b,
+                         100 * (b - a));
+      cost[data::kPartNames[k]] = {{"before", a}, {"after", b}, {"points", 100 * (b - a)}};
+    }
+    rj["pruning_cost"] = cost;
+  }
 
   Int8Result q = quantize_and_measure(m, parts, o);
   double drop = 100 * (float_acc - q.part[dp].accuracy);
