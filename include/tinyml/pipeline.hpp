@@ -14,6 +14,7 @@
 #include "tinyml/data/table.hpp"
 #include "tinyml/eval/metrics.hpp"
 #include "tinyml/nn/model_file.hpp"
+#include "tinyml/optimize/int8_file.hpp"
 #include "tinyml/project.hpp"
 
 namespace tinyml {
@@ -56,6 +57,7 @@ void train_classic_models(const Project& p, const data::Dataset* parts, TrainSta
 
 struct OptimizeStageResult {
   nn::ModelFile model;  // the float network that was quantized (after pruning or QAT)
+  optimize::Int8File int8;  // the int8 model (model.tmq)
   std::string report;
   nlohmann::json report_json;
 };

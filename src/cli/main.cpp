@@ -18,6 +18,7 @@
 #include "tinyml/data/window.hpp"
 #include "tinyml/error.hpp"
 #include "tinyml/eval/metrics.hpp"
+#include "tinyml/optimize/int8_file.hpp"
 #include "tinyml/optimize/int8_model.hpp"
 #include "tinyml/nn/model_file.hpp"
 #include "tinyml/nn/spec.hpp"
@@ -192,7 +193,26 @@ int cmd_eval(const std::string& model_path, const std::vector<std::string>& data
       std::cout << path << ": " << e.text();
     if (e.accuracy < min_accuracy) below.push_back(fmt::format("{}: accuracy {:.4f}", path, e.accuracy));
   };
-  if (classic::is_classic_model(bytes)) {
+  if (optimize::is_int8_model(bytes)) {
+    // An int8 model (.tmq): run on the device runtime's kernels.
+    optimize::Int8File f = optimize::deserialize_int8(bytes, model_path);
+    out["model"] = {{"path", model_path}, {"kind", "int8"}, {"operations", f.model.ops.size()},
+                    {"weight_bytes", f.model.weight_bytes()}};
+    if (!as_json)
+      std::cout << fmt::format("{}: int8, {} operations on the device runtime's kernels, {} weight bytes\n", model_path,
+                               f.model.ops.size(), f.model.weight_bytes());
+    for (const auto& path : datasets) {
+      data::Dataset d = data::load_dataset(path);
+      const auto& in = f.model.tensors[f.model.input].shape;
+      if (nn::input_shape_for(d) != in)
+        input_error("{}: samples of shape {}, but the model {} takes {}", path, nn::to_string(nn::input_shape_for(d)),
+                    model_path, nn::to_string(in));
+      if (d.classes != f.classes)
+        input_error("{}: classes [{}] differ from the model's [{}]", path, fmt::join(d.classes, ", "),
+                    fmt::join(f.classes, ", "));
+      classifier(path, eval::evaluate(d.y, optimize::predict_int8(f.model, d), d.classes));
+    }
+  } else if (classic::is_classic_model(bytes)) {
     // A KNN, tree or forest (.tmc): the usual evaluation; an anomaly detector: how it
     // separates its normal class from the others at its calibrated threshold.
     classic::ClassicModelFile f = classic::deserialize_classic(bytes, model_path);

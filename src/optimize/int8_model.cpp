@@ -208,6 +208,9 @@ std::vector<std::int8_t> run_int8(const Int8Model& q, const float* sample) {
         break;
       }
       case OpKind::FullyConnected: {
+        if (nn::numel(ti.shape) != static_cast<std::size_t>(op.weight_shape[1]) ||
+            nn::numel(to.shape) != static_cast<std::size_t>(op.weight_shape[0]))
+          failure("int8 fully_connected (from layer {}): the weights do not fit its tensors", op.layer + 1);
         tinyml_rt_fully_connected_params p{ti.q.zero_point, 0, 1, rq};
         tinyml_rt_shape sf = dims({op.weight_shape[0], op.weight_shape[1]});
         tinyml_rt_shape fi = dims({1, op.weight_shape[1]}), fo = dims({1, op.weight_shape[0]});

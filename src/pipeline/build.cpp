@@ -108,7 +108,7 @@ int optimize_stage(const Project& p, const std::string& train_hash, const BuildO
                    json& all) {
   const fs::path dir = p.build_dir / "optimize";
   const std::string hash = hex64(hash64(p.optimize_config, hash64(train_hash)));
-  if (stage_fresh(dir, hash, {"model.tmm", "report.json"}, opt.force)) {
+  if (stage_fresh(dir, hash, {"model.tmm", "model.tmq", "report.json"}, opt.force)) {
     all["optimize"] = json::parse(read_file(dir / "report.json"));
     all["optimize"]["up_to_date"] = true;
     if (!opt.json) fmt::print(os, "[optimize] up to date (inputs unchanged, hash {}); nothing to do\n", hash);
@@ -121,6 +121,7 @@ int optimize_stage(const Project& p, const std::string& train_hash, const BuildO
   r.report_json["up_to_date"] = false;
   AtomicOutputs outs;
   outs.add(dir / "model.tmm", nn::serialize(r.model));
+  outs.add(dir / "model.tmq", optimize::serialize(r.int8));
   outs.add(dir / "report.txt", r.report);
   outs.add(dir / "report.json", r.report_json.dump(2) + "\n");
   outs.commit();
@@ -128,7 +129,8 @@ int optimize_stage(const Project& p, const std::string& train_hash, const BuildO
   all["optimize"] = r.report_json;
   if (!opt.json) {
     print_tagged(os, "optimize", r.report);
-    fmt::print(os, "[optimize] wrote model.tmm (the float network quantized) and report.txt/.json to {}\n", dir.string());
+    fmt::print(os, "[optimize] wrote model.tmq (int8), model.tmm (the float network it came from) and report.txt/.json to {}\n",
+               dir.string());
   }
   return 0;
 }

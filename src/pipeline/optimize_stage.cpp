@@ -215,6 +215,9 @@ OptimizeStageResult run_optimize_stage(const Project& p, const fs::path& data_di
   rj["decision_split"] = data::kPartNames[dp];
   rj["evaluation"] = sides;
   r.report_json = rj;
+  r.int8.model = std::move(q.model);
+  r.int8.classes = r.model.classes;
+  r.int8.normalization = r.model.normalization;
   r.model.metadata["optimized"] = {{"pruned", o.prune}, {"structured_macs", o.structured_macs}, {"qat", q.qat}};
   return r;
 }

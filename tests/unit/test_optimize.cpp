@@ -523,3 +523,82 @@ TEST(Int8, LayersTheRuntimeCannotRunAreNamed) {
     EXPECT_NE(std::string(e.what()).find("layer 2 (relu)"), std::string::npos) << e.what();
   }
 }
+
+#include "tinyml/io.hpp"
+#include "tinyml/optimize/int8_file.hpp"
+
+namespace {
+
+Int8File small_int8_file() {
+  auto d = testdata::digits();
+  nn::Model m = nn::make_model(nlohmann::json::parse(R"([
+    {"type": "reshape", "shape": [8, 8, 1]}, {"type": "conv2d", "filters": 4, "kernel": 3}, {"type": "relu"},
+    {"type": "max_pool2d"}, {"type": "flatten"}, {"type": "dense", "units": 10}])"),
+                               {8, 8}, 3);
+  Int8File f;
+  f.model = quantize_model(m, observe(m, d[0], 200), RangeMethod::MinMax);
+  f.classes = d[0].classes;
+  return f;
+}
+
+// The file with its header rewritten by `edit` (and the checksum made good again), so the
+// loader's own checks are what refuse it.
+std::string with_header(const std::string& bytes, const std::function<void(nlohmann::json&)>& edit) {
+  static constexpr char kMagic[9] = "TMLINT8";  // 7 letters and a NUL: the file's 8 bytes
+  Container box = open_container(bytes, kMagic, kInt8FormatVersion, "t", "int8 model");
+  nlohmann::json h = nlohmann::json::parse(box.header);
+  edit(h);
+  std::string out = begin_container(kMagic, kInt8FormatVersion, h.dump());
+  out.append(box.body);
+  seal_container(out);
+  return out;
+}
+
+}  // namespace
+
+TEST(Int8File, RoundTripsAndRunsTheSame) {
+  Int8File f = small_int8_file();
+  const std::string bytes = serialize(f);
+  EXPECT_TRUE(is_int8_model(bytes));
+  Int8File g = deserialize_int8(bytes, "t.tmq");
+  ASSERT_EQ(g.model.ops.size(), f.model.ops.size());
+  EXPECT_EQ(serialize(g), bytes);
+  auto d = testdata::digits();
+  EXPECT_EQ(predict_int8(g.model, d[2]), predict_int8(f.model, d[2]));
+}
+
+TEST(Int8File, ImpossibleQuantizationIsRefusedByName) {
+  const std::string bytes = serialize(small_int8_file());
+  auto refused = [&](const std::function<void(nlohmann::json&)>& edit, const std::string& says) {
+    try {
+      deserialize_int8(with_header(bytes, edit), "bad.tmq");
+      ADD_FAILURE() << "accepted; expected: " << says;
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(says), std::string::npos) << e.what();
+    }
+  };
+  refused([](nlohmann::json& h) { h["tensors"][2]["scale"] = 0.0; }, "bad.tmq: tensor 2: scale 0 is not a positive");
+  refused([](nlohmann::json& h) { h["tensors"][1]["scale"] = -0.5; }, "tensor 1: scale -0.5");
+  refused([](nlohmann::json& h) { h["tensors"][0]["zero_point"] = 200; }, "tensor 0: zero point 200");
+  refused([](nlohmann::json& h) { h["ops"][1]["act"] = {10, 5}; }, "operation 1 (conv2d): activation clamp");
+  refused([](nlohmann::json& h) { h["ops"][1]["weight_shape"] = {4, 3, 3, 2}; },
+          "operation 1 (conv2d): 36 weights do not fill the weight shape");
+  refused([](nlohmann::json& h) { h["ops"][1]["weight_scales"][0] = 0.0; }, "channel 0: weight scale 0");
+  refused([](nlohmann::json& h) { h["ops"][1]["output"] = 99; }, "names a tensor that does not exist");
+  refused([](nlohmann::json& h) { h["ops"][1]["kind"] = "lstm"; }, "unknown kind 'lstm'");
+  // A multiplier outside [2^30, 2^31): written into the body.
+  Int8File f = small_int8_file();
+  f.model.ops[1].multipliers[2] = 12345;
+  try {
+    deserialize_int8(serialize(f), "bad.tmq");
+    ADD_FAILURE() << "a multiplier of 12345 was accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("channel 2: multiplier 12345 is outside [2^30, 2^31)"), std::string::npos)
+        << e.what();
+  }
+  f = small_int8_file();
+  f.model.ops[1].shifts[0] = 40;
+  EXPECT_THROW(deserialize_int8(serialize(f), "bad.tmq"), InputError);
+  // Truncated: the container's checksum catches it before the header is read.
+  EXPECT_THROW(deserialize_int8(bytes.substr(0, bytes.size() / 2), "cut.tmq"), InputError);
+}
