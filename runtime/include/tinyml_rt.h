@@ -194,6 +194,21 @@ size_t tinyml_rt_fully_connected_s8_scratch_size(
     const tinyml_rt_fully_connected_params* params, const tinyml_rt_shape* input_shape,
     const tinyml_rt_shape* filter_shape, const tinyml_rt_shape* output_shape);
 
+/* FullyConnected with bitmask-sparse weights, for pruned layers: filter_shape is the dense
+ * [out][in]; `filter` holds, for each output row, ceil(in / 8) mask bytes (bit i % 8 of
+ * byte i / 8 set when weight i is non-zero) and then the row's non-zero int8 weights in
+ * order, filter_bytes in all. filter_zero_point must be 0. Only the stored weights are
+ * multiplied, and the outputs equal tinyml_rt_fully_connected_s8's on the dense weights,
+ * bit for bit. An encoding that does not match the shape (or ends early or late) is
+ * BAD_PARAM, found before anything is written. */
+tinyml_rt_status tinyml_rt_fully_connected_sparse_s8(
+    const tinyml_rt_fully_connected_params* params, const tinyml_rt_shape* input_shape,
+    const int8_t* input, const tinyml_rt_shape* filter_shape, const uint8_t* filter,
+    size_t filter_bytes, const int32_t* bias, const tinyml_rt_shape* output_shape, int8_t* output);
+size_t tinyml_rt_fully_connected_sparse_s8_scratch_size(
+    const tinyml_rt_fully_connected_params* params, const tinyml_rt_shape* input_shape,
+    const tinyml_rt_shape* filter_shape, const tinyml_rt_shape* output_shape);
+
 /* ---- MaxPool2D and AveragePool2D ------------------------------------------------------ */
 
 /* Input and output share one quantization (TFLite's rule for int8 pooling). */

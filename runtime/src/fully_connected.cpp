@@ -4,38 +4,6 @@
 //   out[b][o] = requantize(acc, channel o, or channel 0 when per-tensor).
 #include "rt_internal.hpp"
 
-namespace {
-
-tinyml_rt_status check(const tinyml_rt_fully_connected_params* p, const tinyml_rt_shape* in_s,
-                       const tinyml_rt_shape* f_s, const tinyml_rt_shape* out_s,
-                       int32_t* batches) {
-  if (p == nullptr || in_s == nullptr || f_s == nullptr || out_s == nullptr) {
-    return TINYML_RT_NULL_POINTER;
-  }
-  int32_t in_count = 0, f_count = 0, out_count = 0;
-  if (!tinyml_rt::shape_count(in_s, &in_count) || !tinyml_rt::shape_count(f_s, &f_count) ||
-      !tinyml_rt::shape_count(out_s, &out_count) || f_s->rank != 2) {
-    return TINYML_RT_BAD_SHAPE;
-  }
-  const int32_t outs = f_s->dims[0], depth = f_s->dims[1];
-  if (in_count % depth != 0 || out_s->dims[out_s->rank - 1] != outs ||
-      static_cast<int64_t>(in_count / depth) * outs != out_count) {
-    return TINYML_RT_BAD_SHAPE;
-  }
-  if (depth > (p->filter_zero_point == 0 ? tinyml_rt::kMaxAccumulationTerms
-                                          : tinyml_rt::kMaxAccumulationTermsAsymmetric)) {
-    return TINYML_RT_UNSUPPORTED;
-  }
-  if (!tinyml_rt::is_int8(p->input_zero_point) || !tinyml_rt::is_int8(p->filter_zero_point) ||
-      (p->per_channel != 0 && p->per_channel != 1)) {
-    return TINYML_RT_BAD_PARAM;
-  }
-  *batches = in_count / depth;
-  return tinyml_rt::check_requant(p->out, p->per_channel != 0 ? outs : 1);
-}
-
-}  // namespace
-
 extern "C" {
 
 size_t tinyml_rt_fully_connected_s8_scratch_size(const tinyml_rt_fully_connected_params*,
@@ -53,7 +21,8 @@ tinyml_rt_status tinyml_rt_fully_connected_s8(const tinyml_rt_fully_connected_pa
                                               const tinyml_rt_shape* output_shape,
                                               int8_t* output) {
   int32_t batches = 0;
-  const tinyml_rt_status st = check(params, input_shape, filter_shape, output_shape, &batches);
+  const tinyml_rt_status st =
+      tinyml_rt::check_fully_connected(params, input_shape, filter_shape, output_shape, &batches);
   if (st != TINYML_RT_OK) return st;
   if (input == nullptr || filter == nullptr || output == nullptr) return TINYML_RT_NULL_POINTER;
 

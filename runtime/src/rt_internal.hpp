@@ -232,6 +232,36 @@ inline int8_t requantize(int32_t acc, const tinyml_rt_requant& q, int32_t c) {
   return static_cast<int8_t>(clamp32(v, q.act_min, q.act_max));
 }
 
+// The checks both fully connected kernels make (dense and sparse weights alike): shapes,
+// accumulation bounds, zero points and the requantization; `batches` is set on success.
+inline tinyml_rt_status check_fully_connected(const tinyml_rt_fully_connected_params* p, const tinyml_rt_shape* in_s,
+                       const tinyml_rt_shape* f_s, const tinyml_rt_shape* out_s,
+                       int32_t* batches) {
+  if (p == nullptr || in_s == nullptr || f_s == nullptr || out_s == nullptr) {
+    return TINYML_RT_NULL_POINTER;
+  }
+  int32_t in_count = 0, f_count = 0, out_count = 0;
+  if (!shape_count(in_s, &in_count) || !shape_count(f_s, &f_count) ||
+      !shape_count(out_s, &out_count) || f_s->rank != 2) {
+    return TINYML_RT_BAD_SHAPE;
+  }
+  const int32_t outs = f_s->dims[0], depth = f_s->dims[1];
+  if (in_count % depth != 0 || out_s->dims[out_s->rank - 1] != outs ||
+      static_cast<int64_t>(in_count / depth) * outs != out_count) {
+    return TINYML_RT_BAD_SHAPE;
+  }
+  if (depth > (p->filter_zero_point == 0 ? kMaxAccumulationTerms
+                                          : kMaxAccumulationTermsAsymmetric)) {
+    return TINYML_RT_UNSUPPORTED;
+  }
+  if (!is_int8(p->input_zero_point) || !is_int8(p->filter_zero_point) ||
+      (p->per_channel != 0 && p->per_channel != 1)) {
+    return TINYML_RT_BAD_PARAM;
+  }
+  *batches = in_count / depth;
+  return check_requant(p->out, p->per_channel != 0 ? outs : 1);
+}
+
 }  // namespace tinyml_rt
 
 #endif  // TINYML_RT_INTERNAL_HPP

@@ -602,3 +602,47 @@ TEST(Int8File, ImpossibleQuantizationIsRefusedByName) {
   // Truncated: the container's checksum catches it before the header is read.
   EXPECT_THROW(deserialize_int8(bytes.substr(0, bytes.size() / 2), "cut.tmq"), InputError);
 }
+
+#include "tinyml_rt.h"
+
+TEST(Sparse, RuntimeKernelSkipsZerosAndMatchesTheDenseOneBitForBit) {
+  data::Rng rng(21);
+  for (int trial = 0; trial < 40; ++trial) {
+    const int outs = 1 + static_cast<int>(rng.below(20)), depth = 1 + static_cast<int>(rng.below(70));
+    const int batches = 1 + static_cast<int>(rng.below(3));
+    std::vector<std::int8_t> w(static_cast<std::size_t>(outs * depth)), in(static_cast<std::size_t>(batches * depth));
+    for (auto& v : w) v = rng.below(100) < 60 ? 0 : static_cast<std::int8_t>(static_cast<int>(rng.below(255)) - 127);
+    for (auto& v : in) v = static_cast<std::int8_t>(static_cast<int>(rng.below(256)) - 128);
+    std::vector<std::int32_t> bias(static_cast<std::size_t>(outs)), mul(static_cast<std::size_t>(outs)),
+        shift(static_cast<std::size_t>(outs));
+    for (int o = 0; o < outs; ++o) {
+      bias[static_cast<std::size_t>(o)] = static_cast<std::int32_t>(rng.below(2000)) - 1000;
+      mul[static_cast<std::size_t>(o)] = (1 << 30) + static_cast<std::int32_t>(rng.below(1 << 30));
+      shift[static_cast<std::size_t>(o)] = -static_cast<std::int32_t>(rng.below(12));
+    }
+    tinyml_rt_fully_connected_params p{};
+    p.input_zero_point = static_cast<std::int32_t>(rng.below(256)) - 128;
+    p.per_channel = 1;
+    p.out = {mul.data(), shift.data(), 3, -128, 127};
+    tinyml_rt_shape is{2, {batches, depth, 0, 0}}, fs{2, {outs, depth, 0, 0}}, os{2, {batches, outs, 0, 0}};
+    std::vector<std::int8_t> dense(static_cast<std::size_t>(batches * outs)), sparse(dense.size(), 77);
+    ASSERT_EQ(tinyml_rt_fully_connected_s8(&p, &is, in.data(), &fs, w.data(), bias.data(), &os, dense.data()),
+              TINYML_RT_OK);
+    const auto enc = encode_bitmask(w, static_cast<std::size_t>(outs));
+    ASSERT_EQ(tinyml_rt_fully_connected_sparse_s8(&p, &is, in.data(), &fs, enc.data(), enc.size(), bias.data(), &os,
+                                                  sparse.data()),
+              TINYML_RT_OK);
+    EXPECT_EQ(sparse, dense) << "trial " << trial;
+    // An encoding one byte short, or one byte long, is refused with the output untouched.
+    std::vector<std::int8_t> untouched(dense.size(), 5);
+    EXPECT_EQ(tinyml_rt_fully_connected_sparse_s8(&p, &is, in.data(), &fs, enc.data(), enc.size() - 1, bias.data(), &os,
+                                                  untouched.data()),
+              TINYML_RT_BAD_PARAM);
+    auto longer = enc;
+    longer.push_back(1);
+    EXPECT_EQ(tinyml_rt_fully_connected_sparse_s8(&p, &is, in.data(), &fs, longer.data(), longer.size(), bias.data(),
+                                                  &os, untouched.data()),
+              TINYML_RT_BAD_PARAM);
+    EXPECT_EQ(untouched, std::vector<std::int8_t>(dense.size(), 5));
+  }
+}
