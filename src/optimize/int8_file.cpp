@@ -5,6 +5,7 @@
 
 #include "tinyml/error.hpp"
 #include "tinyml/io.hpp"
+#include "tinyml/optimize/sparse.hpp"
 
 namespace tinyml::optimize {
 
@@ -45,14 +46,16 @@ std::string serialize(const Int8File& f) {
                    {"window", {o.kh, o.kw, o.stride_h, o.stride_w, o.dil_h, o.dil_w, o.pad_top, o.pad_left}},
                    {"depth_multiplier", o.depth_multiplier}, {"weight_shape", o.weight_shape},
                    {"weight_scales", o.weight_scales}, {"act", {o.act_min, o.act_max}},
-                   {"sizes", {o.weights.size(), o.bias.size(), o.multipliers.size(), o.shifts.size()}}});
+                   {"sizes", {o.sparse_weights.empty() ? o.weights.size() : 0, o.bias.size(), o.multipliers.size(),
+                              o.shifts.size(), o.sparse_weights.size()}}});
   h["ops"] = ops;
   std::string out = begin_container(kMagic, kInt8FormatVersion, h.dump());
   for (const Int8Op& o : m.ops) {
-    put(out, o.weights);
+    if (o.sparse_weights.empty()) put(out, o.weights);
     put(out, o.bias);
     put(out, o.multipliers);
     put(out, o.shifts);
+    put(out, o.sparse_weights);
   }
   seal_container(out);
   return out;
@@ -136,11 +139,20 @@ Int8File deserialize_int8(std::string_view bytes, std::string_view name) {
       if (o.input >= m.tensors.size() || o.output >= m.tensors.size() || o.input2 >= m.tensors.size())
         input_error("{}: operation {} ({}): names a tensor that does not exist", name, i, kind);
       const auto sizes = jo.at("sizes").get<std::vector<std::size_t>>();
-      if (sizes.size() != 4) input_error("{}: operation {} ({}): sizes needs 4 values", name, i, kind);
+      if (sizes.size() != 5) input_error("{}: operation {} ({}): sizes needs 5 values", name, i, kind);
       take(o.weights, sizes[0], fmt::format("operation {} weights", i));
       take(o.bias, sizes[1], fmt::format("operation {} bias", i));
       take(o.multipliers, sizes[2], fmt::format("operation {} multipliers", i));
       take(o.shifts, sizes[3], fmt::format("operation {} shifts", i));
+      take(o.sparse_weights, sizes[4], fmt::format("operation {} sparse weights", i));
+      if (!o.sparse_weights.empty()) {
+        // Only fully connected layers run sparse; the rows must decode to the weight shape.
+        if (o.kind != OpKind::FullyConnected || !o.weights.empty() || o.weight_shape.size() != 2 ||
+            o.weight_shape[0] < 1 || o.weight_shape[1] < 1)
+          input_error("{}: operation {} ({}): sparse weights where they cannot be", name, i, kind);
+        o.weights = decode_bitmask(o.sparse_weights, static_cast<std::size_t>(o.weight_shape[0]),
+                                   static_cast<std::size_t>(o.weight_shape[1]));
+      }
       const bool weighted =
           o.kind == OpKind::Conv2D || o.kind == OpKind::DepthwiseConv2D || o.kind == OpKind::FullyConnected;
       if (weighted) {
@@ -179,7 +191,8 @@ Int8File deserialize_int8(std::string_view bytes, std::string_view name) {
             input_error("{}: operation {} ({}): channel {}: weight scale {} is not a positive finite number", name, i,
                         kind, c, o.weight_scales[c]);
         }
-      } else if (!o.weights.empty() || !o.bias.empty() || !o.multipliers.empty() || !o.shifts.empty()) {
+      } else if (!o.weights.empty() || !o.bias.empty() || !o.multipliers.empty() || !o.shifts.empty() ||
+                 !o.sparse_weights.empty()) {
         input_error("{}: operation {} ({}) carries weights it has no use for", name, i, kind);
       }
       m.ops.push_back(std::move(o));

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "tinyml/error.hpp"
+#include "tinyml/optimize/sparse.hpp"
 #include "tinyml_rt.h"
 
 namespace tinyml::optimize {
@@ -27,7 +28,7 @@ std::string_view to_string(OpKind k) {
 
 std::size_t Int8Model::weight_bytes() const {
   std::size_t n = 0;
-  for (const Int8Op& op : ops) n += op.weights.size() + 4 * op.bias.size();
+  for (const Int8Op& op : ops) n += op.stored_weight_bytes() + 4 * op.bias.size();
   return n;
 }
 
@@ -137,6 +138,8 @@ Int8Model quantize_model(nn::Model& m, const std::vector<RangeObserver>& obs, Ra
       op.weight_shape = {l.out_shape.back(), static_cast<int>(nn::numel(l.in_shape))};
       out = calibrated(op.output);
       quantize_weight_op(m, p, in, out, op);
+      const auto rows = static_cast<std::size_t>(op.weight_shape[0]);
+      if (choose_encoding(op.weights, rows) == WeightEncoding::Bitmask) op.sparse_weights = encode_bitmask(op.weights, rows);
     } else if (auto* pool = dynamic_cast<nn::Pool2D*>(&l)) {
       op.kind = pool->is_max() ? OpKind::MaxPool : OpKind::AveragePool;
       op.kh = pool->pool_h(), op.kw = pool->pool_w(), op.stride_h = pool->stride_h(), op.stride_w = pool->stride_w();
@@ -214,8 +217,13 @@ std::vector<std::int8_t> run_int8(const Int8Model& q, const float* sample) {
         tinyml_rt_fully_connected_params p{ti.q.zero_point, 0, 1, rq};
         tinyml_rt_shape sf = dims({op.weight_shape[0], op.weight_shape[1]});
         tinyml_rt_shape fi = dims({1, op.weight_shape[1]}), fo = dims({1, op.weight_shape[0]});
-        check(tinyml_rt_fully_connected_s8(&p, &fi, x, &sf, op.weights.data(), op.bias.data(), &fo, y), op,
-              "the kernel");
+        if (!op.sparse_weights.empty())
+          check(tinyml_rt_fully_connected_sparse_s8(&p, &fi, x, &sf, op.sparse_weights.data(), op.sparse_weights.size(),
+                                                    op.bias.data(), &fo, y),
+                op, "the sparse kernel");
+        else
+          check(tinyml_rt_fully_connected_s8(&p, &fi, x, &sf, op.weights.data(), op.bias.data(), &fo, y), op,
+                "the kernel");
         break;
       }
       case OpKind::MaxPool:

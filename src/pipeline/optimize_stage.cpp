@@ -12,7 +12,6 @@
 #include "tinyml/optimize/int8_model.hpp"
 #include "tinyml/optimize/prune.hpp"
 #include "tinyml/optimize/qat.hpp"
-#include "tinyml/optimize/sparse.hpp"
 #include "tinyml/optimize/structured.hpp"
 #include "tinyml/pipeline.hpp"
 #include "tinyml_rt.h"
@@ -42,17 +41,11 @@ Int8Result quantize_and_measure(nn::Model& m, const data::Dataset* parts, const 
 // The split the decisions are made on: validation, or test when there is no validation.
 int decision_part(const data::Dataset* parts) { return parts[1].size() ? 1 : 2; }
 
-// Dense int8 bytes and the bytes with the bitmask encoding where it is smaller.
+// Dense int8 bytes, and the bytes as stored (sparse fully connected rows where smaller).
 std::pair<std::size_t, std::size_t> weight_bytes(const Int8Model& q) {
-  std::size_t dense = 0, encoded = 0;
-  for (const Int8Op& op : q.ops) {
-    if (op.weights.empty()) continue;
-    const std::size_t rows = static_cast<std::size_t>(op.kind == OpKind::DepthwiseConv2D ? 1 : op.weight_shape[0]);
-    const std::size_t bias = 4 * op.bias.size();
-    dense += op.weights.size() + bias;
-    encoded += std::min(op.weights.size(), bitmask_bytes(op.weights, rows)) + bias;
-  }
-  return {dense, encoded};
+  std::size_t dense = 0;
+  for (const Int8Op& op : q.ops) dense += op.weights.size() + 4 * op.bias.size();
+  return {dense, q.weight_bytes()};
 }
 
 }  // namespace
@@ -196,7 +189,7 @@ OptimizeStageResult run_optimize_stage(const Project& p, const fs::path& data_di
   }
   const auto [dense, encoded] = weight_bytes(q.model);
   rep += fmt::format("size: {} parameters ({} bytes as float32), {} MACs; int8 weights and biases {} bytes, {} bytes "
-                     "with sparse rows where smaller\n",
+                     "with sparse rows where smaller (fully connected layers)\n",
                      m.parameter_count(), 4 * m.parameter_count(), m.macs(), dense, encoded);
   rep += fmt::format("{} operations:", q.model.ops.size());
   for (const Int8Op& op : q.model.ops)

@@ -646,3 +646,20 @@ TEST(Sparse, RuntimeKernelSkipsZerosAndMatchesTheDenseOneBitForBit) {
     EXPECT_EQ(untouched, std::vector<std::int8_t>(dense.size(), 5));
   }
 }
+
+TEST(Int8File, SparseFullyConnectedRowsRoundTripAndPredictAsDense) {
+  Int8File f = small_int8_file();
+  Int8Op& fc = f.model.ops.back();
+  ASSERT_EQ(fc.kind, OpKind::FullyConnected);
+  for (std::size_t i = 0; i < fc.weights.size(); ++i)
+    if (i % 10 < 7) fc.weights[i] = 0;
+  auto d = testdata::digits();
+  const auto dense = predict_int8(f.model, d[2]);
+  fc.sparse_weights = encode_bitmask(fc.weights, static_cast<std::size_t>(fc.weight_shape[0]));
+  EXPECT_LT(fc.stored_weight_bytes(), fc.weights.size());
+  Int8File g = deserialize_int8(serialize(f), "sparse.tmq");
+  EXPECT_FALSE(g.model.ops.back().sparse_weights.empty());
+  EXPECT_EQ(g.model.ops.back().weights, fc.weights);
+  EXPECT_EQ(predict_int8(g.model, d[2]), dense);
+  EXPECT_EQ(g.model.weight_bytes(), f.model.weight_bytes());
+}

@@ -39,13 +39,17 @@ struct Int8Op {
   std::vector<float> weight_scales;
   std::vector<std::int32_t> multipliers, shifts;
   std::int32_t act_min = -128, act_max = 127;
+  // Fully connected layers whose bitmask encoding (sparse.hpp) is smaller than the dense
+  // bytes: the encoded rows, run by the runtime's sparse kernel (bit-identical results).
+  std::vector<std::uint8_t> sparse_weights;
+  std::size_t stored_weight_bytes() const { return sparse_weights.empty() ? weights.size() : sparse_weights.size(); }
 };
 
 struct Int8Model {
   std::vector<Int8Tensor> tensors;  // one per node of the float model (unused ones too)
   std::vector<Int8Op> ops;
   std::size_t input = 0, output = 0;
-  std::size_t weight_bytes() const;  // int8 weights and int32 biases
+  std::size_t weight_bytes() const;  // weights as stored (dense or sparse) and int32 biases
 };
 
 // Post-training quantization: operations from plan_ops (BatchNorm folded, ReLU/ReLU6
