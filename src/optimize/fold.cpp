@@ -6,43 +6,33 @@
 
 namespace tinyml::optimize {
 
-namespace {
-
 bool has_weights(const nn::Layer& l) {
   return dynamic_cast<const nn::Dense*>(&l) || dynamic_cast<const nn::Conv2D*>(&l) ||
          dynamic_cast<const nn::DepthwiseConv2D*>(&l);
 }
 
-std::size_t source(const nn::Model& m, std::size_t i) {
-  const int f = m.layers[i]->input_from;
-  return f == nn::Layer::kPrevious ? i : static_cast<std::size_t>(f + 1);
-}
-
-// How many layers read node k (as their input, or as an add's second input).
-std::vector<int> readers(const nn::Model& m) {
+std::vector<int> node_readers(const nn::Model& m) {
   std::vector<int> r(m.layers.size() + 1, 0);
   for (std::size_t i = 0; i < m.layers.size(); ++i) {
-    ++r[source(m, i)];
+    ++r[m.source(i)];
     if (auto* a = dynamic_cast<const nn::Add*>(m.layers[i].get())) ++r[static_cast<std::size_t>(a->from + 1)];
   }
   return r;
 }
 
-}  // namespace
-
 std::vector<PlannedOp> plan_ops(nn::Model& m) {
-  const auto read = readers(m);
+  const auto read = node_readers(m);
   std::vector<PlannedOp> ops;
   const std::size_t L = m.layers.size();
   // Whether layer j directly continues node `node` and is its only reader.
   auto continues = [&](std::size_t j, std::size_t node) {
-    return j < L && source(m, j) == node && read[node] == 1;
+    return j < L && m.source(j) == node && read[node] == 1;
   };
   for (std::size_t i = 0; i < L; ++i) {
     nn::Layer& l = *m.layers[i];
     PlannedOp op;
     op.layer = i;
-    op.input_node = source(m, i);
+    op.input_node = m.source(i);
     op.output_node = i + 1;
     std::size_t next = i + 1;
     if (has_weights(l) && continues(next, op.output_node) && dynamic_cast<nn::BatchNorm*>(m.layers[next].get())) {

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "tinyml/error.hpp"
+#include "tinyml/optimize/fold.hpp"
 
 namespace tinyml::optimize {
 
@@ -17,8 +18,7 @@ namespace {
 std::vector<bool> prunable(nn::Model& m) {
   std::vector<bool> out;
   for (auto& l : m.layers) {
-    const bool w = dynamic_cast<nn::Dense*>(l.get()) || dynamic_cast<nn::Conv2D*>(l.get()) ||
-                   dynamic_cast<nn::DepthwiseConv2D*>(l.get());
+    const bool w = has_weights(*l);
     auto ps = l->params();
     for (std::size_t k = 0; k < ps.size(); ++k) out.push_back(w && k == 0);
   }
@@ -64,8 +64,7 @@ std::vector<LayerSparsity> weight_sparsity(nn::Model& m) {
   std::vector<LayerSparsity> out;
   for (std::size_t i = 0; i < m.layers.size(); ++i) {
     auto& l = *m.layers[i];
-    if (!(dynamic_cast<nn::Dense*>(&l) || dynamic_cast<nn::Conv2D*>(&l) || dynamic_cast<nn::DepthwiseConv2D*>(&l)))
-      continue;
+    if (!has_weights(l)) continue;
     const auto& w = l.params()[0]->w;
     out.push_back({fmt::format("{} {}", i + 1, l.kind()), w.size(),
                    static_cast<std::size_t>(std::count(w.begin(), w.end(), 0.0f))});

@@ -1,6 +1,7 @@
 #include "tinyml/optimize/qat.hpp"
 
 #include "tinyml/error.hpp"
+#include "tinyml/optimize/fold.hpp"
 
 namespace tinyml::optimize {
 
@@ -16,8 +17,8 @@ struct WeightView {
 std::vector<WeightView> weight_views(nn::Model& m) {
   std::vector<WeightView> out;
   for (auto& l : m.layers) {
+    if (!has_weights(*l)) continue;
     const bool dw = dynamic_cast<nn::DepthwiseConv2D*>(l.get()) != nullptr;
-    if (!(dw || dynamic_cast<nn::Dense*>(l.get()) || dynamic_cast<nn::Conv2D*>(l.get()))) continue;
     auto ps = l->params();
     out.push_back({ps[0], ps[1]->w.size(), dw});
   }

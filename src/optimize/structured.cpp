@@ -9,6 +9,7 @@
 
 #include "tinyml/error.hpp"
 #include "tinyml/nn/spec.hpp"
+#include "tinyml/optimize/fold.hpp"
 
 namespace tinyml::optimize {
 
@@ -40,18 +41,12 @@ struct Chain {
 
 std::vector<Chain> chains(nn::Model& m) {
   const std::size_t L = m.layers.size();
-  std::vector<int> readers(L + 1, 0);
+  const std::vector<int> readers = node_readers(m);
   std::vector<bool> routed(L + 1, false);  // read by an add or an explicit input
   for (std::size_t i = 0; i < L; ++i) {
-    const int f = m.layers[i]->input_from;
-    const std::size_t src = f == nn::Layer::kPrevious ? i : static_cast<std::size_t>(f + 1);
-    ++readers[src];
-    if (f != nn::Layer::kPrevious) routed[src] = true;
-    if (auto* a = dynamic_cast<const nn::Add*>(m.layers[i].get())) {
-      const auto o = static_cast<std::size_t>(a->from + 1);
-      ++readers[o];
-      routed[o] = routed[src] = true;
-    }
+    const std::size_t src = m.source(i);
+    if (m.layers[i]->input_from != nn::Layer::kPrevious) routed[src] = true;
+    if (auto* a = dynamic_cast<const nn::Add*>(m.layers[i].get())) routed[static_cast<std::size_t>(a->from + 1)] = routed[src] = true;
   }
   std::size_t last = L;
   for (std::size_t i = 0; i < L; ++i)

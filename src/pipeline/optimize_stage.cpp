@@ -1,6 +1,7 @@
 // The optimize stage: the trained network in, pruned (when asked) and quantized to int8
 // out, with float and int8 measured side by side by running the int8 model through the
 // device runtime's kernels.
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -24,17 +25,30 @@ using namespace optimize;
 namespace {
 
 struct Int8Result {
+  std::vector<RangeObserver> calibration;  // of the float model it was made from
   Int8Model model;
   eval::Evaluation part[3];
+  std::vector<std::int8_t> outputs[3];  // every sample's int8 outputs, per split
   bool qat = false;
 };
 
+// Calibrates, quantizes and runs validation and test once through the runtime's kernels,
+// keeping the outputs (for the comparison with float) as well as the evaluation.
 Int8Result quantize_and_measure(nn::Model& m, const data::Dataset* parts, const Project::Optimize& o) {
   Int8Result r;
-  auto obs = observe(m, parts[0], o.calibration_samples);
-  r.model = quantize_model(m, obs, parse_range_method(o.calibration));
-  for (int k = 1; k < 3; ++k)
-    if (parts[k].size()) r.part[k] = eval::evaluate(parts[k].y, predict_int8(r.model, parts[k]), parts[k].classes);
+  r.calibration = observe(m, parts[0], o.calibration_samples);
+  r.model = quantize_model(m, r.calibration, parse_range_method(o.calibration));
+  for (int k = 1; k < 3; ++k) {
+    const data::Dataset& d = parts[k];
+    if (!d.size()) continue;
+    std::vector<std::int32_t> pred(d.size());
+    for (std::size_t i = 0; i < d.size(); ++i) {
+      const auto y = run_int8(r.model, d.x.data() + i * d.sample_size());
+      pred[i] = static_cast<std::int32_t>(std::max_element(y.begin(), y.end()) - y.begin());
+      r.outputs[k].insert(r.outputs[k].end(), y.begin(), y.end());
+    }
+    r.part[k] = eval::evaluate(d.y, pred, d.classes);
+  }
   return r;
 }
 
@@ -133,7 +147,7 @@ OptimizeStageResult run_optimize_stage(const Project& p, const fs::path& data_di
     qc.epochs = o.qat_epochs;
     std::vector<std::size_t> nodes = {0};
     for (const PlannedOp& op : plan_ops(m)) nodes.push_back(op.output_node);
-    auto grids = activation_grids(observe(m, parts[0], o.calibration_samples), nodes, parse_range_method(o.calibration));
+    auto grids = activation_grids(q.calibration, nodes, parse_range_method(o.calibration));
     qat_finetune(m, grids, parts[0], parts[1].size() ? &parts[1] : nullptr, qc);
     m.fake_quant.clear();
     Int8Result qq = quantize_and_measure(m, parts, o);
@@ -164,22 +178,23 @@ OptimizeStageResult run_optimize_stage(const Project& p, const fs::path& data_di
     sides[data::kPartNames[k]] = {{"float", f.json()}, {"int8", i.json()}};
   }
   {
-    const data::Dataset& t = parts[2].size() ? parts[2] : parts[dp];
+    const int pt = parts[2].size() ? 2 : dp;
+    const data::Dataset& t = parts[pt];
+    const std::vector<std::int8_t>& yq = q.outputs[pt];
     const Int8Tensor& out = q.model.tensors[q.model.output];
     double max_diff = 0, sum = 0;
     std::size_t n = 0;
     const std::size_t ss = t.sample_size();
     nn::Tensor x;
-    for (std::size_t i = 0; i < t.size(); ++i) {
-      x.resize(1, m.input_shape);
-      std::copy_n(t.x.begin() + static_cast<long>(i * ss), ss, x.v.begin());
+    for (std::size_t b = 0; b < t.size(); b += 256) {  // float logits, a batch at a time
+      const std::size_t e = std::min(t.size(), b + 256);
+      x.reshape_for(static_cast<int>(e - b), m.input_shape);
+      std::copy_n(t.x.begin() + static_cast<long>(b * ss), (e - b) * ss, x.v.begin());
       const auto& yf = m.forward(x, false).v;
-      const auto yq = run_int8(q.model, t.x.data() + i * ss);
-      for (std::size_t k = 0; k < yq.size(); ++k) {
-        const double d = std::fabs(static_cast<double>(out.q.scale) * (yq[k] - out.q.zero_point) - yf[k]);
+      for (std::size_t k = 0; k < yf.size(); ++k, ++n) {
+        const double d = std::fabs(static_cast<double>(out.q.scale) * (yq[n] - out.q.zero_point) - yf[k]);
         max_diff = std::max(max_diff, d);
         sum += d;
-        ++n;
       }
     }
     rep += fmt::format("int8 outputs vs float (logits, {} samples): max difference {:.4f}, mean {:.4f} "

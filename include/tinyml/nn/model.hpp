@@ -40,6 +40,8 @@ class Model {
     std::uint64_t macs = 0;
   };
   std::vector<LayerInfo> layer_info();
+  // The node layer i reads: 0 = the model input, k + 1 = layer k's output.
+  std::size_t source(std::size_t i) const;
 
   // Fake quantization for quantization-aware training: when set for node k, forward()
   // rounds node k's values to the int8 grid of `scale` and `zero_point` (clamping to
@@ -53,7 +55,6 @@ class Model {
 
  private:
   void apply_fake_quant(std::size_t node);
-  std::size_t source(std::size_t i) const;  // index into acts_ of layer i's input
   std::vector<Tensor> acts_, grads_;
   std::vector<bool> has_grad_;
   Tensor scratch_;

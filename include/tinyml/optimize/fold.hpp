@@ -14,6 +14,14 @@ namespace tinyml::optimize {
 
 enum class Fused { None, ReLU, ReLU6 };
 
+// Whether the layer has a weight tensor (dense, conv1d/2d, depthwise): what folding,
+// quantization, pruning and fake quantization work on.
+bool has_weights(const nn::Layer& l);
+
+// How many layers read each node (as their input, or as an add's second input):
+// [0] the model input, [i + 1] layer i's output.
+std::vector<int> node_readers(const nn::Model& m);
+
 struct PlannedOp {
   std::size_t layer = 0;                 // the layer that does the work
   std::optional<std::size_t> batchnorm;  // a BatchNorm folded into it
