@@ -175,6 +175,18 @@ int cmd_clean(const CleanFlags& c, const CsvFlags& f) {
   return 0;
 }
 
+// A dataset a network model (.tmm or .tmq) can be evaluated on: its sample shape and
+// classes are the model's.
+void check_fits(const data::Dataset& d, const std::string& path, const std::string& model_path,
+                const nn::Shape& shape, const std::vector<std::string>& classes) {
+  if (nn::input_shape_for(d) != shape)
+    input_error("{}: samples of shape {}, but the model {} takes {}", path, nn::to_string(nn::input_shape_for(d)),
+                model_path, nn::to_string(shape));
+  if (d.classes != classes)
+    input_error("{}: classes [{}] differ from the model's [{}]", path, fmt::join(d.classes, ", "),
+                fmt::join(classes, ", "));
+}
+
 struct Int8Flags {
   bool on = false;
   std::string calibration, method = "mse";
@@ -203,13 +215,7 @@ int cmd_eval(const std::string& model_path, const std::vector<std::string>& data
                                f.model.ops.size(), f.model.weight_bytes());
     for (const auto& path : datasets) {
       data::Dataset d = data::load_dataset(path);
-      const auto& in = f.model.tensors[f.model.input].shape;
-      if (nn::input_shape_for(d) != in)
-        input_error("{}: samples of shape {}, but the model {} takes {}", path, nn::to_string(nn::input_shape_for(d)),
-                    model_path, nn::to_string(in));
-      if (d.classes != f.classes)
-        input_error("{}: classes [{}] differ from the model's [{}]", path, fmt::join(d.classes, ", "),
-                    fmt::join(f.classes, ", "));
+      check_fits(d, path, model_path, f.model.tensors[f.model.input].shape, f.classes);
       classifier(path, eval::evaluate(d.y, optimize::predict_int8(f.model, d), d.classes));
     }
   } else if (classic::is_classic_model(bytes)) {
@@ -244,9 +250,7 @@ int cmd_eval(const std::string& model_path, const std::vector<std::string>& data
       if (int8.calibration.empty())
         input_error("--int8 needs --calibration FILE.tds (e.g. build/data/train.tds) to set the activation ranges");
       data::Dataset cal = data::load_dataset(int8.calibration);
-      if (nn::input_shape_for(cal) != f.model.input_shape)
-        input_error("{}: samples of shape {}, but the model {} takes {}", int8.calibration,
-                    nn::to_string(nn::input_shape_for(cal)), model_path, nn::to_string(f.model.input_shape));
+      check_fits(cal, int8.calibration, model_path, f.model.input_shape, f.classes);
       q = optimize::quantize_model(f.model, optimize::observe(f.model, cal, int8.samples),
                                    optimize::parse_range_method(int8.method));
       if (!as_json)
@@ -255,12 +259,7 @@ int cmd_eval(const std::string& model_path, const std::vector<std::string>& data
     }
     for (const auto& path : datasets) {
       data::Dataset d = data::load_dataset(path);
-      if (nn::input_shape_for(d) != f.model.input_shape)
-        input_error("{}: samples of shape {}, but the model {} takes {}", path, nn::to_string(nn::input_shape_for(d)),
-                    model_path, nn::to_string(f.model.input_shape));
-      if (d.classes != f.classes)
-        input_error("{}: classes [{}] differ from the model's [{}]", path, fmt::join(d.classes, ", "),
-                    fmt::join(f.classes, ", "));
+      check_fits(d, path, model_path, f.model.input_shape, f.classes);
       if (!q) {
         classifier(path, eval::evaluate(d.y, nn::predict(f.model, d), d.classes));
         continue;
