@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "deploy_commands.hpp"
 #include "tinyml/classic/model_file.hpp"
 #include "tinyml/data/clean.hpp"
 #include "tinyml/data/csv.hpp"
@@ -576,6 +577,9 @@ int main(int argc, char** argv) {
   build_cmd->add_flag("--json", bopt.json, "Print the reports as JSON");
   build_cmd->add_option("--until", bopt.until, "Stop after this stage: data, train or optimize");
 
+  cli::DeployCommands deploy_cmds;
+  deploy_cmds.add(app);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -593,6 +597,8 @@ int main(int argc, char** argv) {
     if (*eval_cmd) return cmd_eval(eval_model, eval_data, eval_json, eval_min_accuracy, eval_int8);
     if (*train_stage_cmd.cmd) return train_stage_cmd.run("train", "[model] section (nor [knn], [tree], [forest] or [anomaly])");
     if (*optimize_stage_cmd.cmd) return optimize_stage_cmd.run("optimize", "[optimize] section");
+    if (*deploy_cmds.export_cmd) return deploy_cmds.run_export();
+    if (*deploy_cmds.verify_cmd) return deploy_cmds.run_verify();
     if (*build_cmd) {
       Project p = load_project(project_file);
       if (!build_dir.empty()) p.build_dir = build_dir;

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "tinyml/error.hpp"
+#include "tinyml/optimize/int8_ops.hpp"
 #include "tinyml/optimize/sparse.hpp"
 #include "tinyml_rt.h"
 
@@ -35,47 +36,6 @@ std::size_t Int8Model::weight_bytes() const {
 
 namespace {
 
-// A per-sample shape as the runtime's: feature maps [1][h][w][c], 1-D signals
-// [1][1][w][c], vectors [1][n].
-tinyml_rt_shape rt_shape(const std::vector<int>& s) {
-  tinyml_rt_shape r{};
-  if (s.size() == 3) {
-    r.rank = 4;
-    r.dims[0] = 1;
-    r.dims[1] = s[0];
-    r.dims[2] = s[1];
-    r.dims[3] = s[2];
-  } else if (s.size() == 2) {
-    r.rank = 4;
-    r.dims[0] = 1;
-    r.dims[1] = 1;
-    r.dims[2] = s[0];
-    r.dims[3] = s[1];
-  } else {
-    r.rank = 2;
-    r.dims[0] = 1;
-    r.dims[1] = static_cast<int32_t>(nn::numel(s));
-  }
-  return r;
-}
-
-tinyml_rt_shape dims(std::initializer_list<int> d) {
-  tinyml_rt_shape r{};
-  r.rank = static_cast<int32_t>(d.size());
-  int k = 0;
-  for (int v : d) r.dims[k++] = v;
-  return r;
-}
-
-tinyml_rt_activation rt_activation(Fused f) {
-  return f == Fused::ReLU ? TINYML_RT_ACT_RELU : f == Fused::ReLU6 ? TINYML_RT_ACT_RELU6 : TINYML_RT_ACT_NONE;
-}
-
-void check(tinyml_rt_status s, const Int8Op& op, const char* what) {
-  if (s != TINYML_RT_OK)
-    failure("int8 {} (from layer {}): {} returned status {}", to_string(op.kind), op.layer + 1, what, static_cast<int>(s));
-}
-
 // Weights, bias and requantization of a weight layer's operation.
 void quantize_weight_op(nn::Model& m, const PlannedOp& p, const QParams& in, const QParams& out, Int8Op& op) {
   FoldedWeights f = folded_weights(m, p);
@@ -85,11 +45,13 @@ void quantize_weight_op(nn::Model& m, const PlannedOp& p, const QParams& in, con
   op.bias = quantize_bias(f.b, in.scale, op.weight_scales);
   op.multipliers.resize(f.channels);
   op.shifts.resize(f.channels);
-  check(tinyml_rt_prepare_channel_multipliers(in.scale, op.weight_scales.data(), static_cast<int32_t>(f.channels),
-                                              out.scale, op.multipliers.data(), op.shifts.data()),
-        op, "the multipliers");
-  check(tinyml_rt_activation_range(rt_activation(op.fused), out.scale, out.zero_point, &op.act_min, &op.act_max), op,
-        "the activation range");
+  check_status(tinyml_rt_prepare_channel_multipliers(in.scale, op.weight_scales.data(),
+                                                     static_cast<int32_t>(f.channels), out.scale,
+                                                     op.multipliers.data(), op.shifts.data()),
+               op, "the multipliers");
+  check_status(tinyml_rt_activation_range(runtime_activation(op.fused), out.scale, out.zero_point,
+                                          &op.act_min, &op.act_max),
+               op, "the activation range");
 }
 
 }  // namespace
@@ -208,10 +170,14 @@ Int8Model quantize_model(nn::Model& m, const std::vector<RangeObserver>& obs, Ra
 std::vector<std::int8_t> quantize_input(const Int8Model& q, const float* raw_sample) {
   const Int8Tensor& in = q.tensors.at(q.input);
   std::vector<std::int8_t> x(nn::numel(in.shape));
-  if (q.input_offset.empty() || q.input_offset.size() != q.input_mul.size())
-    failure("int8 model without its input quantization (fold_input_normalization)");
-  tinyml_rt_quant_affine_params qp{q.input_offset.data(), q.input_mul.data(),
-                                   static_cast<int32_t>(q.input_offset.size()), in.q.zero_point};
+  if (q.input_offset.size() != q.input_mul.size()) failure("int8 model with a broken input quantization");
+  // A model built without fold_input_normalization takes normalized values: offset 0,
+  // multiplier 1 / scale.
+  const float identity_offset = 0.0f, identity_mul = static_cast<float>(1.0 / in.q.scale);
+  const bool folded = !q.input_offset.empty();
+  tinyml_rt_quant_affine_params qp{folded ? q.input_offset.data() : &identity_offset,
+                                   folded ? q.input_mul.data() : &identity_mul,
+                                   folded ? static_cast<int32_t>(q.input_offset.size()) : 1, in.q.zero_point};
   if (tinyml_rt_quantize_affine_f32_s8(&qp, raw_sample, x.data(), static_cast<int32_t>(x.size())) != TINYML_RT_OK)
     failure("int8 input quantization failed");
   return x;
@@ -229,83 +195,14 @@ std::vector<std::int8_t> run_int8_quantized(const Int8Model& q, const std::int8_
   };
   auto& x0 = buffer(q.input);
   std::copy(input, input + x0.size(), x0.begin());
-  for (const Int8Op& op : q.ops) {
-    const Int8Tensor &ti = q.tensors[op.input], &to = q.tensors[op.output];
-    const tinyml_rt_shape si = rt_shape(ti.shape), so = rt_shape(to.shape);
+  std::vector<std::int32_t> scratch;
+  for (std::size_t k = 0; k < q.ops.size(); ++k) {
+    const Int8Op& op = q.ops[k];
+    const RtOp p = prepare_op(q, k);
+    scratch.assign(scratch_size(p) / 4 + 1, 0);
     const std::int8_t* x = t[op.input].data();
-    std::int8_t* y = buffer(op.output).data();
-    tinyml_rt_requant rq{op.multipliers.data(), op.shifts.data(), to.q.zero_point, op.act_min, op.act_max};
-    switch (op.kind) {
-      case OpKind::Conv2D: {
-        tinyml_rt_conv2d_params p{{op.stride_h, op.stride_w, op.pad_top, op.pad_left}, op.dil_h, op.dil_w,
-                                  ti.q.zero_point, rq};
-        const auto& w = op.weight_shape;
-        tinyml_rt_shape sf = dims({w[0], w[1], w[2], w[3]});
-        check(tinyml_rt_conv2d_s8(&p, &si, x, &sf, op.weights.data(), op.bias.data(), &so, y), op, "the kernel");
-        break;
-      }
-      case OpKind::DepthwiseConv2D: {
-        tinyml_rt_depthwise_conv2d_params p{{op.stride_h, op.stride_w, op.pad_top, op.pad_left}, op.dil_h, op.dil_w,
-                                            op.depth_multiplier, ti.q.zero_point, rq};
-        const auto& w = op.weight_shape;
-        tinyml_rt_shape sf = dims({w[0], w[1], w[2], w[3]});
-        check(tinyml_rt_depthwise_conv2d_s8(&p, &si, x, &sf, op.weights.data(), op.bias.data(), &so, y), op,
-              "the kernel");
-        break;
-      }
-      case OpKind::FullyConnected: {
-        if (nn::numel(ti.shape) != static_cast<std::size_t>(op.weight_shape[1]) ||
-            nn::numel(to.shape) != static_cast<std::size_t>(op.weight_shape[0]))
-          failure("int8 fully_connected (from layer {}): the weights do not fit its tensors", op.layer + 1);
-        tinyml_rt_fully_connected_params p{ti.q.zero_point, 0, 1, rq};
-        tinyml_rt_shape sf = dims({op.weight_shape[0], op.weight_shape[1]});
-        tinyml_rt_shape fi = dims({1, op.weight_shape[1]}), fo = dims({1, op.weight_shape[0]});
-        if (!op.sparse_weights.empty())
-          check(tinyml_rt_fully_connected_sparse_s8(&p, &fi, x, &sf, op.sparse_weights.data(), op.sparse_weights.size(),
-                                                    op.bias.data(), &fo, y),
-                op, "the sparse kernel");
-        else
-          check(tinyml_rt_fully_connected_s8(&p, &fi, x, &sf, op.weights.data(), op.bias.data(), &fo, y), op,
-                "the kernel");
-        break;
-      }
-      case OpKind::MaxPool:
-      case OpKind::AveragePool: {
-        tinyml_rt_pool2d_params p{{op.stride_h, op.stride_w, op.pad_top, op.pad_left}, op.kh, op.kw, -128, 127};
-        check(op.kind == OpKind::MaxPool ? tinyml_rt_max_pool2d_s8(&p, &si, x, &so, y)
-                                         : tinyml_rt_avg_pool2d_s8(&p, &si, x, &so, y),
-              op, "the kernel");
-        break;
-      }
-      case OpKind::Mean: {
-        tinyml_rt_mean_params p{};
-        check(tinyml_rt_prepare_mean(ti.q.scale, ti.q.zero_point, to.q.scale, to.q.zero_point, &p), op, "prepare");
-        std::vector<std::int32_t> scratch(tinyml_rt_mean_hw_s8_scratch_size(&p, &si, &so) / 4 + 1);
-        check(tinyml_rt_mean_hw_s8(&p, &si, x, &so, y, scratch.data(), scratch.size() * 4), op, "the kernel");
-        break;
-      }
-      case OpKind::Add: {
-        const Int8Tensor& t2 = q.tensors[op.input2];
-        tinyml_rt_add_params p{};
-        check(tinyml_rt_prepare_add(ti.q.scale, ti.q.zero_point, t2.q.scale, t2.q.zero_point, to.q.scale,
-                                    to.q.zero_point, rt_activation(op.fused), &p),
-              op, "prepare");
-        const tinyml_rt_shape s2 = rt_shape(t2.shape);
-        check(tinyml_rt_add_s8(&p, &si, x, &s2, t[op.input2].data(), &so, y), op, "the kernel");
-        break;
-      }
-      case OpKind::Reshape:
-        check(tinyml_rt_reshape_s8(&si, x, &so, y), op, "the kernel");
-        break;
-      case OpKind::Logistic:
-      case OpKind::Tanh: {
-        tinyml_rt_q4_activation_params p{};
-        check(tinyml_rt_prepare_q4_activation(ti.q.scale, ti.q.zero_point, &p), op, "prepare");
-        check(op.kind == OpKind::Logistic ? tinyml_rt_logistic_s8(&p, &si, x, &so, y) : tinyml_rt_tanh_s8(&p, &si, x, &so, y),
-              op, "the kernel");
-        break;
-      }
-    }
+    const std::int8_t* x2 = op.kind == OpKind::Add ? t[op.input2].data() : nullptr;
+    run_op(op, p, x, x2, buffer(op.output).data(), scratch.data(), scratch.size() * 4);
   }
   return t[q.output];
 }

@@ -1,0 +1,189 @@
+// `tinyml export` and `tinyml verify`: the deploy stage's commands.
+#include "deploy_commands.hpp"
+
+#include <iostream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "tinyml/data/dataset.hpp"
+#include "tinyml/deploy/export.hpp"
+#include "tinyml/deploy/verify.hpp"
+#include "tinyml/error.hpp"
+#include "tinyml/io.hpp"
+
+namespace tinyml::cli {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+optimize::Int8File load_int8(const std::string& path) {
+  const std::string bytes = read_file(path);
+  if (!optimize::is_int8_model(bytes))
+    input_error("{} is not an int8 model (.tmq); run the optimize stage (tinyml optimize PROJECT.toml) first", path);
+  return optimize::deserialize_int8(bytes, path);
+}
+
+std::string with_commas(std::uint64_t v) {
+  std::string s = std::to_string(v);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
+  return s;
+}
+
+json plan_json(const deploy::MemoryPlan& p) {
+  return {{"arena_bytes", p.arena_bytes}, {"greedy_bytes", p.greedy_bytes}, {"naive_bytes", p.naive_bytes},
+          {"strategy", p.strategy}};
+}
+
+}  // namespace
+
+void DeployCommands::add(CLI::App& app) {
+  export_cmd = app.add_subcommand(
+      "export",
+      "Generate C++ for the device from an int8 model (.tmq): a folder with <name>.h (a C API:\n"
+      "init, set_input with raw sensor readings, invoke, output, class names, arena size),\n"
+      "<name>.cpp (const weights and the kernel calls with precomputed parameters, no\n"
+      "interpreter), the runtime kernels the model needs, and build files for CMake\n"
+      "(CMakeLists.txt), make (<name>.mk) and Arduino (library.properties, src/). Activations\n"
+      "live in one arena whose size is the memory plan's peak, printed next to a greedy-by-size\n"
+      "plan and the no-reuse sum.\n"
+      "Example: tinyml export build/optimize/model.tmq --out build/deploy/model");
+  export_cmd->add_option("model", model, "The int8 model (.tmq) from the optimize stage")
+      ->required()
+      ->check(CLI::ExistingFile);
+  export_cmd->add_option("--out", out, "The folder to write (created or replaced file by file)")->required();
+  export_cmd->add_option("--name", name, "C identifier naming the files and prefixing every symbol")
+      ->capture_default_str();
+  export_cmd->add_option("--target", export_target,
+                         "The core the code is for (" + fmt::format("{}", fmt::join(deploy::target_names(), ", ")) +
+                             "); the code is the same for every core, the compiler picks the fast paths")
+      ->check(CLI::IsMember(deploy::target_names()));
+  export_cmd->add_flag("--reuse-input", reuse_input,
+                       "Let the memory plan overwrite the input tensor once it is consumed (smaller arena)");
+  export_cmd->add_flag("--json", json_out, "Print machine-readable JSON");
+
+  std::vector<std::string> all = deploy::target_names();
+  all.insert(all.begin(), "host");
+  verify_cmd = app.add_subcommand(
+      "verify",
+      "Prove the generated code computes what the host computes: export the int8 model,\n"
+      "build it with test inputs (raw readings from a dataset) and compare every output\n"
+      "byte with the host's int8 run. --target host builds with the host compiler and runs\n"
+      "every sample; an emulated core (QEMU) runs --samples inputs and also reports flash,\n"
+      "RAM, stack and instructions per inference. The arena is exactly the memory plan's\n"
+      "size, with a guard region after it that must stay untouched. Exit status 1 when any\n"
+      "byte differs.\n"
+      "Example: tinyml verify build/optimize/model.tmq build/data/test.tds --target cortex-m4");
+  verify_cmd->add_option("model", model, "The int8 model (.tmq)")->required()->check(CLI::ExistingFile);
+  verify_cmd->add_option("dataset", dataset, "Test samples (.tds) from the data stage")->required()->check(CLI::ExistingFile);
+  verify_cmd->add_option("--target", targets, "host or an emulated core (repeatable; 'all' for every one)")
+      ->check(CLI::IsMember([&] {
+        auto v = all;
+        v.push_back("all");
+        return v;
+      }()));
+  verify_cmd->add_option("--samples", samples, "Inputs to compare (default: all on host, 50 on a core)");
+  verify_cmd->add_option("--work-dir", work_dir, "Where the generated folder and test programs go (default: beside the model)");
+  verify_cmd->add_flag("--json", json_out, "Print machine-readable JSON");
+}
+
+int DeployCommands::run_export() {
+  optimize::Int8File f = load_int8(model);
+  deploy::ExportOptions o;
+  o.name = name;
+  o.plan.reuse_input = reuse_input;
+  deploy::ExportResult r = deploy::export_model(f, out, o);
+  if (json_out) {
+    json j = {{"model", model},
+              {"out", out},
+              {"name", name},
+              {"files", r.files},
+              {"runtime_sources", r.runtime_sources},
+              {"const_bytes", r.weight_bytes},
+              {"plan", plan_json(r.plan)}};
+    if (!export_target.empty()) j["target"] = export_target;
+    std::cout << j.dump(2) << "\n";
+    return 0;
+  }
+  std::cout << fmt::format("{}: {} operations, {} bytes of constant data (weights, biases, requantization)\n", model,
+                           f.model.ops.size(), with_commas(r.weight_bytes));
+  std::cout << fmt::format("memory plan: arena {} bytes ({}); greedy by size {}; no reuse {}\n",
+                           with_commas(r.plan.arena_bytes), r.plan.strategy, with_commas(r.plan.greedy_bytes),
+                           with_commas(r.plan.naive_bytes));
+  std::cout << fmt::format("wrote {}: src/{}.h, src/{}.cpp, {} runtime sources ({}), CMakeLists.txt, {}.mk, "
+                           "library.properties, README.md\n",
+                           out, name, name, r.runtime_sources.size(), fmt::join(r.runtime_sources, " "), name);
+  return 0;
+}
+
+int DeployCommands::run_verify() {
+  optimize::Int8File f = load_int8(model);
+  data::Dataset d = data::load_dataset(dataset);
+  std::vector<std::string> list = targets.empty() ? std::vector<std::string>{"host"} : targets;
+  if (std::find(list.begin(), list.end(), "all") != list.end()) {
+    list = deploy::target_names();
+    list.insert(list.begin(), "host");
+  }
+  json rows = json::array();
+  bool all_ok = true;
+  if (!json_out)
+    std::cout << fmt::format("{:<11} {:>8} {:>10} {:>10} {:>9} {:>8} {:>7} {:>14} {:>8}\n", "target", "samples",
+                             "identical", "flash B", "RAM B", "arena B", "stack B", "instr/infer", "instr/MAC");
+  for (const auto& t : list) {
+    deploy::VerifyOptions o;
+    o.target = t;
+    o.samples = samples;
+    o.work_dir = work_dir.empty() ? fs::path(model).parent_path() / "verify" / t : fs::path(work_dir) / t;
+    deploy::VerifyResult r = deploy::verify(f, d, o);
+    all_ok = all_ok && r.ok();
+    const bool device = t != "host";
+    const std::uint64_t flash = device ? r.size.flash() - r.input_bytes : 0;
+    json row = {{"target", t},
+                {"samples", r.samples},
+                {"mismatched_samples", r.mismatched_samples},
+                {"guard_intact", r.guard_intact},
+                {"arena_bytes", r.exported.plan.arena_bytes},
+                {"macs", r.macs}};
+    if (!r.first_mismatch.empty()) row["first_mismatch"] = r.first_mismatch;
+    if (device) {
+      row["flash_bytes"] = flash;
+      row["text"] = r.size.text;
+      row["rodata_without_inputs"] = r.size.rodata - r.input_bytes;
+      row["ram_bytes"] = r.size.ram();
+      row["stack_bytes"] = r.stack_bytes;
+      if (r.instructions) {
+        row["instructions"] = *r.instructions;
+        row["instructions_min"] = *r.instructions_min;
+        row["instructions_max"] = *r.instructions_max;
+      }
+    }
+    rows.push_back(row);
+    if (!json_out) {
+      const std::string ident = fmt::format("{}/{}", r.samples - r.mismatched_samples, r.samples);
+      std::string instr = "-", per_mac = "-";
+      if (r.instructions) {
+        instr = with_commas(*r.instructions);
+        if (r.macs) per_mac = fmt::format("{:.2f}", static_cast<double>(*r.instructions) / static_cast<double>(r.macs));
+      }
+      std::cout << fmt::format("{:<11} {:>8} {:>10} {:>10} {:>9} {:>8} {:>7} {:>14} {:>8}{}\n", t, r.samples, ident,
+                               device ? with_commas(flash) : "-", device ? with_commas(r.size.ram()) : "-",
+                               with_commas(r.exported.plan.arena_bytes), device ? with_commas(r.stack_bytes) : "-", instr,
+                               per_mac, r.guard_intact ? "" : "  GUARD TOUCHED");
+      if (!r.first_mismatch.empty()) std::cout << "  first difference: " << r.first_mismatch << "\n";
+    }
+  }
+  if (json_out) {
+    std::cout << json{{"model", model}, {"dataset", dataset}, {"results", rows}, {"ok", all_ok}}.dump(2) << "\n";
+  } else {
+    std::cout << fmt::format("{}: {} MACs per inference. flash: code + constants (the test inputs left out); RAM: "
+                             "data + bss (the arena and a 64-byte guard included); stack: measured peak.\n",
+                             model, with_commas(deploy::int8_macs(f.model)));
+    std::cout << (all_ok ? "every output byte matches the host's int8 run\n"
+                         : "MISMATCH: the generated code differs from the host's int8 run\n");
+  }
+  return all_ok ? 0 : 1;
+}
+
+}  // namespace tinyml::cli
