@@ -12,6 +12,8 @@
 #include "tinyml/classic/model_file.hpp"
 #include "tinyml/data/dataset.hpp"
 #include "tinyml/data/table.hpp"
+#include "tinyml/deploy/export.hpp"
+#include "tinyml/deploy/verify.hpp"
 #include "tinyml/eval/metrics.hpp"
 #include "tinyml/nn/model_file.hpp"
 #include "tinyml/optimize/int8_file.hpp"
@@ -67,11 +69,27 @@ struct OptimizeStageResult {
 OptimizeStageResult run_optimize_stage(const Project& p, const std::filesystem::path& data_dir,
                                        const std::filesystem::path& train_dir, std::ostream& os);
 
+struct DeployStageResult {
+  deploy::ExportResult exported;
+  std::vector<deploy::VerifyResult> verified;  // one per target, in [deploy] verify order
+  bool identical = true;                       // every target matched the host byte for byte
+  bool fits = true;                            // within the [target] budget (true without one)
+  std::string report;
+  nlohmann::json report_json;
+};
+
+// Exports the int8 model of `optimize_dir` to out_dir/<name>, verifies the generated code
+// on each target of [deploy] verify (and the [target] core) with the test split of
+// `data_dir`, and checks the [target] budget.
+DeployStageResult run_deploy_stage(const Project& p, const std::filesystem::path& data_dir,
+                                   const std::filesystem::path& optimize_dir, const std::filesystem::path& out_dir,
+                                   std::ostream& os);
+
 struct BuildOptions {
   bool force = false;  // run every stage even when its inputs are unchanged
   bool json = false;   // print the reports as one JSON document
   bool progress = false;  // draw progress bars (a terminal)
-  std::string until;      // stop after this stage ("data", "train", "optimize"); empty: every stage
+  std::string until;      // stop after this stage ("data", "train", "optimize", "deploy"); empty: every stage
 };
 
 // Returns the process exit status. Progress and reports go to `out`.

@@ -84,11 +84,27 @@ struct Project {
     double structured_macs = 1;       // keep at most this fraction of the MACs, (0, 1]
     int prune_epochs = 4;             // fine-tuning epochs after each pruning
   } optimize;
+  // [deploy]: generated code for the device, verified byte for byte against the host.
+  bool deploy_enabled = false;
+  struct Deploy {
+    std::string name = "model";                  // C identifier of the generated files and symbols
+    std::vector<std::string> verify = {"host"};  // "host" and emulated cores (or "all")
+    std::size_t samples = 50;                    // test inputs per emulated core (host: all)
+    bool reuse_input = false;                    // the memory plan may overwrite the input
+  } deploy;
+  // [target]: the board's budget; the build fails with a breakdown when the model exceeds it.
+  bool target_enabled = false;
+  struct TargetBudget {
+    std::string board;  // a known board (deploy/boards.hpp), or empty
+    std::string core;   // the emulated core that measures code, stack and instructions
+    double flash_kb = 0, ram_kb = 0, clock_mhz = 0;  // 0: no limit / unknown
+    double latency_ms = 0;                            // 0: no limit
+  } target;
   // Whether the train stage has anything to train.
   bool trains() const { return model_enabled || knn_enabled || tree_enabled || forest_enabled || anomaly_enabled; }
   // Each stage's configuration in a canonical form (no comments, no layout), hashed with
   // its inputs to decide whether the stage must run again.
-  std::string data_config, train_config, optimize_config;
+  std::string data_config, train_config, optimize_config, deploy_config;
 };
 
 Project parse_project(std::string_view text, const std::filesystem::path& file);

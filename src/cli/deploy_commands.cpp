@@ -128,58 +128,20 @@ int DeployCommands::run_verify() {
   }
   json rows = json::array();
   bool all_ok = true;
-  if (!json_out)
-    std::cout << fmt::format("{:<11} {:>8} {:>10} {:>10} {:>9} {:>8} {:>7} {:>14} {:>8}\n", "target", "samples",
-                             "identical", "flash B", "RAM B", "arena B", "stack B", "instr/infer", "instr/MAC");
+  std::vector<deploy::VerifyResult> results;
   for (const auto& t : list) {
     deploy::VerifyOptions o;
     o.target = t;
     o.samples = samples;
     o.work_dir = work_dir.empty() ? fs::path(model).parent_path() / "verify" / t : fs::path(work_dir) / t;
-    deploy::VerifyResult r = deploy::verify(f, d, o);
-    all_ok = all_ok && r.ok();
-    const bool device = t != "host";
-    const std::uint64_t flash = device ? r.size.flash() - r.input_bytes : 0;
-    json row = {{"target", t},
-                {"samples", r.samples},
-                {"mismatched_samples", r.mismatched_samples},
-                {"guard_intact", r.guard_intact},
-                {"arena_bytes", r.exported.plan.arena_bytes},
-                {"macs", r.macs}};
-    if (!r.first_mismatch.empty()) row["first_mismatch"] = r.first_mismatch;
-    if (device) {
-      row["flash_bytes"] = flash;
-      row["text"] = r.size.text;
-      row["rodata_without_inputs"] = r.size.rodata - r.input_bytes;
-      row["ram_bytes"] = r.size.ram();
-      row["stack_bytes"] = r.stack_bytes;
-      if (r.instructions) {
-        row["instructions"] = *r.instructions;
-        row["instructions_min"] = *r.instructions_min;
-        row["instructions_max"] = *r.instructions_max;
-      }
-    }
-    rows.push_back(row);
-    if (!json_out) {
-      const std::string ident = fmt::format("{}/{}", r.samples - r.mismatched_samples, r.samples);
-      std::string instr = "-", per_mac = "-";
-      if (r.instructions) {
-        instr = with_commas(*r.instructions);
-        if (r.macs) per_mac = fmt::format("{:.2f}", static_cast<double>(*r.instructions) / static_cast<double>(r.macs));
-      }
-      std::cout << fmt::format("{:<11} {:>8} {:>10} {:>10} {:>9} {:>8} {:>7} {:>14} {:>8}{}\n", t, r.samples, ident,
-                               device ? with_commas(flash) : "-", device ? with_commas(r.size.ram()) : "-",
-                               with_commas(r.exported.plan.arena_bytes), device ? with_commas(r.stack_bytes) : "-", instr,
-                               per_mac, r.guard_intact ? "" : "  GUARD TOUCHED");
-      if (!r.first_mismatch.empty()) std::cout << "  first difference: " << r.first_mismatch << "\n";
-    }
+    results.push_back(deploy::verify(f, d, o));
+    all_ok = all_ok && results.back().ok();
+    rows.push_back(deploy::verify_json(results.back()));
   }
   if (json_out) {
     std::cout << json{{"model", model}, {"dataset", dataset}, {"results", rows}, {"ok", all_ok}}.dump(2) << "\n";
   } else {
-    std::cout << fmt::format("{}: {} MACs per inference. flash: code + constants (the test inputs left out); RAM: "
-                             "data + bss (the arena and a 64-byte guard included); stack: measured peak.\n",
-                             model, with_commas(deploy::int8_macs(f.model)));
+    std::cout << deploy::verify_table(results);
     std::cout << (all_ok ? "every output byte matches the host's int8 run\n"
                          : "MISMATCH: the generated code differs from the host's int8 run\n");
   }

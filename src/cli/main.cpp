@@ -383,14 +383,15 @@ int cmd_split(const SplitFlags& s, const CsvFlags& f) {
 
 }  // namespace
 
-// `tinyml train` and `tinyml optimize`: a project's stages up to this one.
+// `tinyml train`, `tinyml optimize` and `tinyml deploy`: a project's stages up to this one.
 struct StageCommand {
   CLI::App* cmd = nullptr;
   std::string project, build_dir;
   BuildOptions opt;
   int run(const std::string& stage, const std::string& section) {
     Project p = load_project(project);
-    if ((stage == "train" && !p.trains()) || (stage == "optimize" && !p.optimize_enabled))
+    if ((stage == "train" && !p.trains()) || (stage == "optimize" && !p.optimize_enabled) ||
+        (stage == "deploy" && !p.deploy_enabled))
       input_error("{}: no {}: nothing to {}", project, section, stage);
     if (!build_dir.empty()) p.build_dir = build_dir;
     opt.progress = ::isatty(STDOUT_FILENO) != 0;
@@ -547,7 +548,7 @@ int main(int argc, char** argv) {
   eval_cmd->add_option("--min-accuracy", eval_min_accuracy, "Exit with status 1 if any dataset's accuracy is lower")
       ->check(CLI::Range(0.0, 1.0));
 
-  StageCommand train_stage_cmd, optimize_stage_cmd;
+  StageCommand train_stage_cmd, optimize_stage_cmd, deploy_stage_cmd;
   add_stage_command(app, train_stage_cmd, "train",
                         "Train the project's [model] with its [train] settings on the data stage's datasets\n"
                         "(running the data stage first when its inputs changed), then report validation and\n"
@@ -562,6 +563,15 @@ int main(int argc, char** argv) {
       "measured side by side, the int8 model running on the device runtime's kernels.\n"
       "Example: tinyml optimize examples/home/tinyml.toml",
       "Run even if nothing changed");
+  add_stage_command(
+      app, deploy_stage_cmd, "deploy",
+      "Export the project's int8 model as C++ for the device ([deploy] name) into\n"
+      "build/deploy/<name>/, verify the generated code byte for byte against the host's int8\n"
+      "run on the targets [deploy] verify names (host, emulated Cortex-M and RISC-V cores), and\n"
+      "check the [target] board's flash, RAM and latency budget; running the earlier stages\n"
+      "first when their inputs changed. Fails when a byte differs or the model does not fit.\n"
+      "Example: tinyml deploy examples/home/tinyml.toml",
+      "Run even if nothing changed");
 
   std::string project_file;
   BuildOptions bopt;
@@ -575,7 +585,7 @@ int main(int argc, char** argv) {
   std::string build_dir;
   build_cmd->add_option("--build-dir", build_dir, "Write artefacts here instead of build/ beside the project file");
   build_cmd->add_flag("--json", bopt.json, "Print the reports as JSON");
-  build_cmd->add_option("--until", bopt.until, "Stop after this stage: data, train or optimize");
+  build_cmd->add_option("--until", bopt.until, "Stop after this stage: data, train, optimize or deploy");
 
   cli::DeployCommands deploy_cmds;
   deploy_cmds.add(app);
@@ -597,6 +607,7 @@ int main(int argc, char** argv) {
     if (*eval_cmd) return cmd_eval(eval_model, eval_data, eval_json, eval_min_accuracy, eval_int8);
     if (*train_stage_cmd.cmd) return train_stage_cmd.run("train", "[model] section (nor [knn], [tree], [forest] or [anomaly])");
     if (*optimize_stage_cmd.cmd) return optimize_stage_cmd.run("optimize", "[optimize] section");
+    if (*deploy_stage_cmd.cmd) return deploy_stage_cmd.run("deploy", "[deploy] section");
     if (*deploy_cmds.export_cmd) return deploy_cmds.run_export();
     if (*deploy_cmds.verify_cmd) return deploy_cmds.run_verify();
     if (*build_cmd) {

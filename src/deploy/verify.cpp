@@ -270,4 +270,65 @@ VerifyResult verify(const optimize::Int8File& f, const data::Dataset& test, cons
   return r;
 }
 
+std::uint64_t model_flash(const VerifyResult& r) { return r.size.flash() - r.input_bytes; }
+std::uint64_t model_ram(const VerifyResult& r) { return r.size.ram() - kGuardBytes + r.stack_bytes; }
+
+namespace {
+std::string with_commas(std::uint64_t v) {
+  std::string s = std::to_string(v);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
+  return s;
+}
+}  // namespace
+
+std::string verify_table(const std::vector<VerifyResult>& results) {
+  std::string s = fmt::format("{:<11} {:>8} {:>11} {:>9} {:>8} {:>8} {:>7} {:>13} {:>9}\n", "target", "samples",
+                              "identical", "flash B", "RAM B", "arena B", "stack B", "instr/infer", "instr/MAC");
+  std::uint64_t macs = 0;
+  for (const VerifyResult& r : results) {
+    macs = r.macs;
+    const bool device = r.target != "host";
+    std::string instr = "-", per_mac = "-";
+    if (r.instructions) {
+      instr = with_commas(*r.instructions);
+      if (r.macs) per_mac = fmt::format("{:.2f}", static_cast<double>(*r.instructions) / static_cast<double>(r.macs));
+    }
+    s += fmt::format("{:<11} {:>8} {:>11} {:>9} {:>8} {:>8} {:>7} {:>13} {:>9}{}\n", r.target, r.samples,
+                     fmt::format("{}/{}", r.samples - r.mismatched_samples, r.samples),
+                     device ? with_commas(model_flash(r)) : "-", device ? with_commas(model_ram(r)) : "-",
+                     with_commas(r.exported.plan.arena_bytes), device ? with_commas(r.stack_bytes) : "-", instr, per_mac,
+                     r.guard_intact ? "" : "  GUARD TOUCHED");
+    if (!r.first_mismatch.empty()) s += "  first difference: " + r.first_mismatch + "\n";
+  }
+  s += fmt::format(
+      "{} MACs per inference. flash: code + constants (test inputs left out); RAM: data + bss (arena included) + "
+      "measured stack peak; instructions: exact counts of one invoke, mean over the samples.\n",
+      with_commas(macs));
+  return s;
+}
+
+nlohmann::json verify_json(const VerifyResult& r) {
+  nlohmann::json j = {{"target", r.target},
+                      {"samples", r.samples},
+                      {"mismatched_samples", r.mismatched_samples},
+                      {"guard_intact", r.guard_intact},
+                      {"arena_bytes", r.exported.plan.arena_bytes},
+                      {"macs", r.macs},
+                      {"ok", r.ok()}};
+  if (!r.first_mismatch.empty()) j["first_mismatch"] = r.first_mismatch;
+  if (r.target != "host") {
+    j["flash_bytes"] = model_flash(r);
+    j["ram_bytes"] = model_ram(r);
+    j["text"] = r.size.text;
+    j["stack_bytes"] = r.stack_bytes;
+    j["stack_frame_max"] = r.stack_frame_max;
+    if (r.instructions) {
+      j["instructions"] = *r.instructions;
+      j["instructions_min"] = *r.instructions_min;
+      j["instructions_max"] = *r.instructions_max;
+    }
+  }
+  return j;
+}
+
 }  // namespace tinyml::deploy

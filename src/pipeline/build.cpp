@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <iostream>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -105,9 +106,10 @@ int train_stage(const Project& p, const std::string& data_hash, const BuildOptio
 }
 
 int optimize_stage(const Project& p, const std::string& train_hash, const BuildOptions& opt, std::ostream& os,
-                   json& all) {
+                   json& all, std::string& hash_out) {
   const fs::path dir = p.build_dir / "optimize";
   const std::string hash = hex64(hash64(p.optimize_config, hash64(train_hash)));
+  hash_out = hash;
   if (stage_fresh(dir, hash, {"model.tmm", "model.tmq", "report.json"}, opt.force)) {
     all["optimize"] = json::parse(read_file(dir / "report.json"));
     all["optimize"]["up_to_date"] = true;
@@ -135,11 +137,48 @@ int optimize_stage(const Project& p, const std::string& train_hash, const BuildO
   return 0;
 }
 
+int deploy_stage(const Project& p, const std::string& optimize_hash, const BuildOptions& opt, std::ostream& os,
+                 json& all) {
+  const fs::path dir = p.build_dir / "deploy";
+  const std::string hash = hex64(hash64(p.deploy_config, hash64(optimize_hash)));
+  if (stage_fresh(dir, hash, {"report.json", "report.txt"}, opt.force)) {
+    all["deploy"] = json::parse(read_file(dir / "report.json"));
+    all["deploy"]["up_to_date"] = true;
+    if (!opt.json) fmt::print(os, "[deploy] up to date (inputs unchanged, hash {}); nothing to do\n", hash);
+    return 0;
+  }
+  fs::remove(dir / ".inputs-hash");
+  std::ostringstream quiet;
+  DeployStageResult r = run_deploy_stage(p, p.build_dir / "data", p.build_dir / "optimize", dir, opt.json ? quiet : os);
+  r.report_json["inputs_hash"] = hash;
+  r.report_json["up_to_date"] = false;
+  AtomicOutputs outs;
+  outs.add(dir / "report.txt", r.report);
+  outs.add(dir / "report.json", r.report_json.dump(2) + "\n");
+  outs.commit();
+  all["deploy"] = r.report_json;
+  if (!opt.json) {
+    print_tagged(os, "deploy", r.report);
+    fmt::print(os, "[deploy] wrote the generated code and report.txt/.json to {}\n", dir.string());
+  }
+  if (!r.identical) {
+    fmt::print(std::cerr, "tinyml: failure: [deploy] the generated code differs from the host's int8 run\n");
+    return 1;
+  }
+  if (!r.fits) {
+    fmt::print(std::cerr, "tinyml: failure: [deploy] the model does not fit the [target] budget (see the breakdown)\n");
+    return 1;
+  }
+  write_file_atomic(dir / ".inputs-hash", hash);
+  return 0;
+}
+
 }  // namespace
 
 int build(const Project& p, const BuildOptions& opt, std::ostream& os) {
-  if (!opt.until.empty() && opt.until != "data" && opt.until != "train" && opt.until != "optimize")
-    input_error("--until: '{}' is not a stage (data, train, optimize)", opt.until);
+  if (!opt.until.empty() && opt.until != "data" && opt.until != "train" && opt.until != "optimize" &&
+      opt.until != "deploy")
+    input_error("--until: '{}' is not a stage (data, train, optimize, deploy)", opt.until);
   json all;
   std::ostringstream data_out;
   std::string data_hash;
@@ -150,7 +189,10 @@ int build(const Project& p, const BuildOptions& opt, std::ostream& os) {
   }
   std::string train_hash;
   rc = train_stage(p, data_hash, opt, os, all, train_hash);
-  if (rc == 0 && p.optimize_enabled && opt.until != "train") rc = optimize_stage(p, train_hash, opt, os, all);
+  std::string optimize_hash;
+  if (rc == 0 && p.optimize_enabled && opt.until != "train") rc = optimize_stage(p, train_hash, opt, os, all, optimize_hash);
+  if (rc == 0 && p.deploy_enabled && opt.until != "train" && opt.until != "optimize")
+    rc = deploy_stage(p, optimize_hash, opt, os, all);
   if (opt.json) os << all.dump(2) << "\n";
   return rc;
 }

@@ -1,4 +1,7 @@
 #include "tinyml/project.hpp"
+#include "tinyml/deploy/boards.hpp"
+#include "tinyml/deploy/export.hpp"
+#include "tinyml/deploy/firmware.hpp"
 
 #include <algorithm>
 #include <optional>
@@ -283,7 +286,7 @@ Project parse_project(std::string_view text, const fs::path& file) {
   }
   Section top(root, "", fname,
               {"project", "sources", "merge", "data", "clean", "window", "normalize", "split", "model",
-               "train", "knn", "tree", "forest", "anomaly", "optimize"});
+               "train", "knn", "tree", "forest", "anomaly", "optimize", "deploy", "target"});
   Project p;
   p.file = file;
   p.dir = file.has_parent_path() ? file.parent_path() : fs::path(".");
@@ -565,21 +568,84 @@ Project parse_project(std::string_view text, const fs::path& file) {
     if (!p.model_enabled) s.fail("calibration", "[optimize] quantizes the [model] network: the project has no [model]");
   }
 
+  if (const toml::table* t = top.table("deploy")) {
+    p.deploy_enabled = true;
+    Section s(*t, "deploy", fname, {"name", "verify", "samples", "reuse_input"});
+    auto& d = p.deploy;
+    if (auto v = s.str("name")) {
+      try {
+        deploy::check_export_name(*v);
+      } catch (const InputError& e) {
+        s.fail("name", e.what());
+      }
+      d.name = *v;
+    }
+    if (auto v = s.strings("verify")) {
+      for (const auto& t2 : *v)
+        if (t2 != "host" && t2 != "all") {
+          const auto cores = deploy::target_names();
+          if (std::find(cores.begin(), cores.end(), t2) == cores.end())
+            s.fail("verify", fmt::format("'{}' is not a target: expected host, all or one of {}", t2,
+                                         fmt::join(cores, ", ")));
+        }
+      d.verify = *v;
+    }
+    if (auto v = s.integer("samples", 1, 64)) d.samples = static_cast<std::size_t>(*v);
+    if (auto v = s.boolean("reuse_input")) d.reuse_input = *v;
+    if (!p.optimize_enabled) s.fail("name", "[deploy] exports the int8 model: the project has no [optimize]");
+  }
+  if (const toml::table* t = top.table("target")) {
+    p.target_enabled = true;
+    Section s(*t, "target", fname, {"board", "core", "flash_kb", "ram_kb", "clock_mhz", "latency_ms"});
+    auto& g = p.target;
+    if (auto v = s.str("board")) {
+      try {
+        const deploy::Board& b = deploy::find_board(*v);
+        g.board = b.name;
+        g.core = b.core;
+        g.flash_kb = b.flash_kb;
+        g.ram_kb = b.ram_kb;
+        g.clock_mhz = b.clock_mhz;
+      } catch (const InputError& e) {
+        s.fail("board", e.what());
+      }
+    }
+    if (auto v = s.str("core")) {
+      const auto cores = deploy::target_names();
+      if (std::find(cores.begin(), cores.end(), *v) == cores.end())
+        s.fail("core", fmt::format("'{}' is not an emulated core: expected one of {}", *v, fmt::join(cores, ", ")));
+      g.core = *v;
+    }
+    if (auto v = s.number("flash_kb", 0.001, 1e7)) g.flash_kb = *v;
+    if (auto v = s.number("ram_kb", 0.001, 1e7)) g.ram_kb = *v;
+    if (auto v = s.number("clock_mhz", 0.001, 1e5)) g.clock_mhz = *v;
+    if (auto v = s.number("latency_ms", 0.000001, 1e9)) g.latency_ms = *v;
+    if (g.core.empty()) s.fail("core", "[target] needs a board or a core (the emulated CPU that measures the model)");
+    if (g.latency_ms > 0 && g.clock_mhz <= 0) s.fail("latency_ms", "a latency budget needs clock_mhz (or a board)");
+    if (!p.deploy_enabled) s.fail("core", "[target] budgets the deployed model: the project has no [deploy]");
+  }
+
   // Canonical text of each stage's configuration.
-  toml::table data_part = root, train_part, optimize_part;
+  toml::table data_part = root, train_part, optimize_part, deploy_part;
   for (const char* k : {"model", "train", "knn", "tree", "forest", "anomaly"}) {
     data_part.erase(k);
     if (root.contains(k)) train_part.insert(k, *root.get(k));
   }
   data_part.erase("optimize");
   if (root.contains("optimize")) optimize_part.insert("optimize", *root.get("optimize"));
-  std::ostringstream os, ts, zs;
+  for (const char* k : {"deploy", "target"}) {
+    data_part.erase(k);
+    if (root.contains(k)) deploy_part.insert(k, *root.get(k));
+  }
+  std::ostringstream os, ts, zs, ds;
   os << data_part;
   ts << train_part;
   zs << optimize_part;
+  ds << deploy_part;
   p.data_config = os.str();
   p.train_config = ts.str();
   p.optimize_config = zs.str();
+  p.deploy_config = ds.str();
   return p;
 }
 

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "tinyml/data/dataset.hpp"
 #include "tinyml/deploy/export.hpp"
 #include "tinyml/deploy/firmware.hpp"
@@ -48,6 +50,17 @@ struct VerifyResult {
 };
 
 VerifyResult verify(const optimize::Int8File& f, const data::Dataset& test, const VerifyOptions& o);
+
+// The flash the model needs on a core: code and constants of the firmware without the
+// embedded test inputs (the board support's few hundred bytes included).
+std::uint64_t model_flash(const VerifyResult& r);
+// RAM: data + bss without the guard region (the arena included), plus the stack's peak.
+std::uint64_t model_ram(const VerifyResult& r);
+
+// The results as a table (one row per target: samples, identical, flash, RAM, arena,
+// stack, instructions per inference and per MAC) followed by a line of notes, and as JSON.
+std::string verify_table(const std::vector<VerifyResult>& results);
+nlohmann::json verify_json(const VerifyResult& r);
 
 // MACs of one inference of the int8 model (convolutions, depthwise, fully connected).
 std::uint64_t int8_macs(const optimize::Int8Model& m);
