@@ -8,6 +8,14 @@
 // NaN becomes the zero point.
 #include "float_helpers.hpp"
 
+namespace {
+
+// Single-precision checks, so a core without a double-precision unit links no soft-double
+// helpers for this kernel.
+bool finite_f32(float x) { return x == x && x - x == 0.0f; }
+
+}  // namespace
+
 extern "C" {
 
 size_t tinyml_rt_quantize_affine_f32_s8_scratch_size(const tinyml_rt_quant_affine_params*, int32_t) {
@@ -23,7 +31,8 @@ tinyml_rt_status tinyml_rt_quantize_affine_f32_s8(const tinyml_rt_quant_affine_p
   if (!tinyml_rt::is_int8(params->zero_point)) return TINYML_RT_BAD_PARAM;
   for (int32_t c = 0; c < channels; ++c) {
     const float o = params->offset[c];
-    if (!tinyml_rt::is_finite(static_cast<double>(o)) || !tinyml_rt::is_positive_finite(params->multiplier[c]))
+    const float m = params->multiplier[c];
+    if (!finite_f32(o) || !finite_f32(m) || !(m > 0.0f))
       return TINYML_RT_BAD_PARAM;
   }
   int32_t c = 0;

@@ -240,6 +240,7 @@ VerifyResult verify(const optimize::Int8File& f, const data::Dataset& test, cons
   b.sources = sources;
   b.include_dirs = {dir / "src", firmware_dir() / "common"};
   b.output = work / "verify.elf";
+  b.defines = {upper(name) + "_NO_STATIC_ARENA"};  // the harness passes its arena (with the guard)
   b.optimisation = o.optimisation;
   b.warnings_as_errors = true;
   build_firmware(*target, b);

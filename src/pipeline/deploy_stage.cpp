@@ -99,7 +99,7 @@ DeployStageResult run_deploy_stage(const Project& p, const fs::path& data_dir, c
                           fmt::join(r.exported.runtime_sources, " "));
   r.report += fmt::format("memory plan: arena {} B ({}); greedy by size {} B; no reuse {} B\n", bytes(plan.arena_bytes),
                           plan.strategy, bytes(plan.greedy_bytes), bytes(plan.naive_bytes));
-  os << fmt::format("[deploy] exported \"{}\" to {}\n", p.deploy.name, code_dir.string()) << std::flush;
+  os << fmt::format("[deploy] exporting \"{}\" to {}\n", p.deploy.name, code_dir.string()) << std::flush;
   json rows = json::array();
   for (const auto& t : unique) {
     os << fmt::format("[deploy] verifying on {} ...\n", t) << std::flush;

@@ -27,4 +27,12 @@ for f in "$dir"/src/*.cpp "$work/sketch.ino.cpp"; do
   arm-none-eabi-g++ "${flags[@]}" -c "$f" -o "$work/$(basename "$f").o"
   n=$((n + 1))
 done
-echo "arduino layout: compiled $n files for cortex-m4 with -Werror"
+# The per-operation profiling hooks, compiled out by default, must compile in too.
+name=$(sed -n 's/^name=//p' "$props")
+upper=$(echo "$name" | tr '[:lower:]' '[:upper:]')
+arm-none-eabi-g++ "${flags[@]}" -D"${upper}_PROFILE" -c "$dir/src/$name.cpp" -o "$work/profiled.o"
+arm-none-eabi-nm "$work/profiled.o" | grep -q "${name}_op_ticks" || { echo "no ${name}_op_ticks with ${upper}_PROFILE" >&2; exit 1; }
+if arm-none-eabi-nm "$work/$name.cpp.o" | grep -q "${name}_op_ticks"; then
+  echo "${name}_op_ticks is there without ${upper}_PROFILE" >&2; exit 1
+fi
+echo "arduino layout: compiled $n files for cortex-m4 with -Werror (and $name.cpp with ${upper}_PROFILE)"
