@@ -404,6 +404,27 @@ tinyml_rt_status tinyml_rt_dequantize_s8_f32(const tinyml_rt_quant_params* param
 size_t tinyml_rt_dequantize_s8_f32_scratch_size(const tinyml_rt_quant_params* params,
                                                 int32_t count);
 
+/* Raw readings -> int8 with the data stage's normalization folded into the input
+ * quantization, so the device feeds raw sensor values. Element i uses channel
+ * c = i % channels (the feature, the last axis):
+ *   q = clamp(round((x - offset[c]) * multiplier[c]) + zero_point, -128, 127)
+ * with multiplier[c] = 1 / (normalization scale[c] x input scale); the subtraction and
+ * the multiplication are each one IEEE float rounding (no fused multiply-add is
+ * possible), round half away from zero, NaN becomes the zero point. count must be a
+ * multiple of channels; offsets finite, multipliers positive and finite. */
+typedef struct tinyml_rt_quant_affine_params {
+  const float* offset;     /* [channels] */
+  const float* multiplier; /* [channels] */
+  int32_t channels;        /* >= 1 */
+  int32_t zero_point;      /* the input tensor's zero point */
+} tinyml_rt_quant_affine_params;
+
+tinyml_rt_status tinyml_rt_quantize_affine_f32_s8(const tinyml_rt_quant_affine_params* params,
+                                                  const float* input, int8_t* output,
+                                                  int32_t count);
+size_t tinyml_rt_quantize_affine_f32_s8_scratch_size(
+    const tinyml_rt_quant_affine_params* params, int32_t count);
+
 /* ---- KNN over int8 prototypes --------------------------------------------------------- */
 
 typedef enum tinyml_rt_distance {

@@ -252,7 +252,7 @@ int cmd_eval(const std::string& model_path, const std::vector<std::string>& data
       data::Dataset cal = data::load_dataset(int8.calibration);
       check_fits(cal, int8.calibration, model_path, f.model.input_shape, f.classes);
       q = optimize::quantize_model(f.model, optimize::observe(f.model, cal, int8.samples),
-                                   optimize::parse_range_method(int8.method));
+                                   optimize::parse_range_method(int8.method), cal.norm);
       if (!as_json)
         std::cout << fmt::format("int8: {} operations on the device runtime's kernels, {} calibration on {} samples of {}\n",
                                  q->ops.size(), int8.method, std::min(int8.samples, cal.size()), int8.calibration);

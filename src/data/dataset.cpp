@@ -161,4 +161,15 @@ void apply_normalization(Dataset& d, const Normalization& n) {
   }
 }
 
+std::vector<float> raw_sample(const Dataset& d, std::size_t i) {
+  const std::size_t ss = d.sample_size();
+  std::vector<float> x(d.x.begin() + static_cast<std::ptrdiff_t>(i * ss),
+                       d.x.begin() + static_cast<std::ptrdiff_t>((i + 1) * ss));
+  const std::size_t nf = d.norm.offset.size();
+  if (d.norm.method == "none" || nf == 0) return x;
+  for (std::size_t k = 0; k < ss; ++k)
+    x[k] = static_cast<float>(x[k] * d.norm.scale[k % nf] + d.norm.offset[k % nf]);
+  return x;
+}
+
 }  // namespace tinyml::data

@@ -398,15 +398,12 @@ void check_plan(const Int8Model& m, const MemoryPlan& p) {
   }
 }
 
-std::vector<std::int8_t> run_int8_in_arena(const Int8Model& m, const MemoryPlan& p, const float* sample,
+std::vector<std::int8_t> run_int8_in_arena(const Int8Model& m, const MemoryPlan& p, const float* raw_sample,
                                            std::uint8_t* arena) {
   check_plan(m, p);
   auto at = [&](std::size_t t) { return reinterpret_cast<std::int8_t*>(arena + p.tensor_offset[t]); };
-  const optimize::Int8Tensor& in = m.tensors[m.input];
-  const tinyml_rt_quant_params qp{in.q.scale, in.q.zero_point};
-  if (tinyml_rt_quantize_f32_s8(&qp, sample, at(m.input), static_cast<std::int32_t>(nn::numel(in.shape))) !=
-      TINYML_RT_OK)
-    failure("int8 input quantization failed");
+  const std::vector<std::int8_t> x = optimize::quantize_input(m, raw_sample);
+  std::copy(x.begin(), x.end(), at(m.input));
   for (std::size_t k = 0; k < m.ops.size(); ++k) {
     const Int8Op& op = m.ops[k];
     const optimize::RtOp r = optimize::prepare_op(m, k);

@@ -201,6 +201,12 @@ Int8File deserialize_int8(std::string_view bytes, std::string_view name) {
     input_error("{}: malformed int8 model header: {}", name, e.what());
   }
   if (pos != box.body.size()) input_error("{}: {} bytes left over after the last operation", name, box.body.size() - pos);
+  // The input quantization is derived, the same way the optimize stage derived it.
+  try {
+    fold_input_normalization(m, f.normalization);
+  } catch (const InputError& e) {
+    input_error("{}: {}", name, e.what());
+  }
   return f;
 }
 

@@ -1,6 +1,7 @@
 #include "tinyml/optimize/int8_model.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include <fmt/format.h>
 
@@ -55,7 +56,35 @@ void quantize_weight_op(nn::Model& m, const PlannedOp& p, const QParams& in, con
 
 }  // namespace
 
-Int8Model quantize_model(nn::Model& m, const std::vector<RangeObserver>& obs, RangeMethod method) {
+void fold_input_normalization(Int8Model& q, const data::Normalization& norm) {
+  const Int8Tensor& in = q.tensors.at(q.input);
+  const std::size_t n = nn::numel(in.shape);
+  const double s = in.q.scale;
+  q.input_offset.clear();
+  q.input_mul.clear();
+  if (norm.method == "none" || norm.offset.empty()) {
+    q.input_offset.push_back(0.0f);
+    q.input_mul.push_back(static_cast<float>(1.0 / s));
+    return;
+  }
+  const std::size_t nf = norm.offset.size();
+  if (norm.scale.size() != nf || n % nf != 0)
+    input_error("the normalization has {} features, which do not divide the model's {} input values", nf, n);
+  for (std::size_t f = 0; f < nf; ++f) {
+    const std::string name = f < norm.features.size() ? norm.features[f] : fmt::format("{}", f + 1);
+    const float mul = static_cast<float>(1.0 / (norm.scale[f] * s));
+    if (!std::isfinite(norm.offset[f]) || !std::isfinite(static_cast<float>(norm.offset[f])))
+      input_error("normalization of feature '{}': offset {} is not a finite float", name, norm.offset[f]);
+    if (!(norm.scale[f] > 0) || !std::isfinite(mul) || !(mul > 0))
+      input_error("normalization of feature '{}': scale {} gives no finite positive input multiplier", name,
+                  norm.scale[f]);
+    q.input_offset.push_back(static_cast<float>(norm.offset[f]));
+    q.input_mul.push_back(mul);
+  }
+}
+
+Int8Model quantize_model(nn::Model& m, const std::vector<RangeObserver>& obs, RangeMethod method,
+                         const data::Normalization& norm) {
   if (obs.size() != m.layers.size() + 1) input_error("calibration holds {} nodes, the model {}", obs.size(), m.layers.size() + 1);
   Int8Model q;
   q.tensors.resize(m.layers.size() + 1);
@@ -134,20 +163,34 @@ Int8Model quantize_model(nn::Model& m, const std::vector<RangeObserver>& obs, Ra
     q.ops.push_back(std::move(op));
   }
   q.output = q.ops.empty() ? 0 : q.ops.back().output;
+  fold_input_normalization(q, norm);
   return q;
 }
 
-std::vector<std::int8_t> run_int8(const Int8Model& q, const float* sample) {
+std::vector<std::int8_t> quantize_input(const Int8Model& q, const float* raw_sample) {
+  const Int8Tensor& in = q.tensors.at(q.input);
+  std::vector<std::int8_t> x(nn::numel(in.shape));
+  if (q.input_offset.empty() || q.input_offset.size() != q.input_mul.size())
+    failure("int8 model without its input quantization (fold_input_normalization)");
+  tinyml_rt_quant_affine_params qp{q.input_offset.data(), q.input_mul.data(),
+                                   static_cast<int32_t>(q.input_offset.size()), in.q.zero_point};
+  if (tinyml_rt_quantize_affine_f32_s8(&qp, raw_sample, x.data(), static_cast<int32_t>(x.size())) != TINYML_RT_OK)
+    failure("int8 input quantization failed");
+  return x;
+}
+
+std::vector<std::int8_t> run_int8(const Int8Model& q, const float* raw_sample) {
+  return run_int8_quantized(q, quantize_input(q, raw_sample).data());
+}
+
+std::vector<std::int8_t> run_int8_quantized(const Int8Model& q, const std::int8_t* input) {
   std::vector<std::vector<std::int8_t>> t(q.tensors.size());
   auto buffer = [&](std::size_t k) -> std::vector<std::int8_t>& {
     t[k].resize(nn::numel(q.tensors[k].shape));
     return t[k];
   };
-  const Int8Tensor& in = q.tensors[q.input];
-  tinyml_rt_quant_params qp{in.q.scale, in.q.zero_point};
   auto& x0 = buffer(q.input);
-  if (tinyml_rt_quantize_f32_s8(&qp, sample, x0.data(), static_cast<int32_t>(x0.size())) != TINYML_RT_OK)
-    failure("int8 input quantization failed");
+  std::copy(input, input + x0.size(), x0.begin());
   std::vector<std::int32_t> scratch;
   for (std::size_t k = 0; k < q.ops.size(); ++k) {
     const Int8Op& op = q.ops[k];
@@ -162,9 +205,8 @@ std::vector<std::int8_t> run_int8(const Int8Model& q, const float* sample) {
 
 std::vector<std::int32_t> predict_int8(const Int8Model& q, const data::Dataset& d) {
   std::vector<std::int32_t> out(d.size());
-  const std::size_t ss = d.sample_size();
   for (std::size_t i = 0; i < d.size(); ++i) {
-    auto y = run_int8(q, d.x.data() + i * ss);
+    auto y = run_int8(q, data::raw_sample(d, i).data());
     out[i] = static_cast<std::int32_t>(std::max_element(y.begin(), y.end()) - y.begin());
   }
   return out;

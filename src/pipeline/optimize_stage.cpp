@@ -37,13 +37,13 @@ struct Int8Result {
 Int8Result quantize_and_measure(nn::Model& m, const data::Dataset* parts, const Project::Optimize& o) {
   Int8Result r;
   r.calibration = observe(m, parts[0], o.calibration_samples);
-  r.model = quantize_model(m, r.calibration, parse_range_method(o.calibration));
+  r.model = quantize_model(m, r.calibration, parse_range_method(o.calibration), parts[0].norm);
   for (int k = 1; k < 3; ++k) {
     const data::Dataset& d = parts[k];
     if (!d.size()) continue;
     std::vector<std::int32_t> pred(d.size());
     for (std::size_t i = 0; i < d.size(); ++i) {
-      const auto y = run_int8(r.model, d.x.data() + i * d.sample_size());
+      const auto y = run_int8(r.model, data::raw_sample(d, i).data());
       pred[i] = static_cast<std::int32_t>(std::max_element(y.begin(), y.end()) - y.begin());
       r.outputs[k].insert(r.outputs[k].end(), y.begin(), y.end());
     }

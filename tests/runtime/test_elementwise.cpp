@@ -123,6 +123,64 @@ TEST(RuntimeQuantize, HandWorked) {
   EXPECT_EQ(tinyml_rt_quantize_f32_s8(&bad, x.data(), out.data(), 1), TINYML_RT_BAD_PARAM);
 }
 
+TEST(RuntimeQuantizeAffine, HandWorked) {
+  // Two features (channels): offset 20, multiplier 0.5 and offset -1, multiplier 4; zero
+  // point -3. 25 -> (5 * 0.5 = 2.5 -> 3) - 3 = 0; 0 -> (1 * 4 = 4) - 3 = 1;
+  // 15 -> -2.5 -> -3 -> -6; -1.125 -> -0.5 -> -1 -> -4; 1000 -> 127; -1000 -> -128; NaN -> -3;
+  // 20 (feature 2) -> 21 * 4 = 84 -> 81.
+  const float offset[2] = {20.0f, -1.0f}, mul[2] = {0.5f, 4.0f};
+  const tinyml_rt_quant_affine_params q{offset, mul, 2, -3};
+  const std::vector<float> x = {25.0f, 0.0f, 15.0f, -1.125f, 1000.0f, -1000.0f,
+                                std::numeric_limits<float>::quiet_NaN(), 20.0f};
+  std::vector<int8_t> out(x.size());
+  ASSERT_EQ(tinyml_rt_quantize_affine_f32_s8_scratch_size(&q, 8), 0u);
+  ASSERT_EQ(tinyml_rt_quantize_affine_f32_s8(&q, x.data(), out.data(), 8), TINYML_RT_OK);
+  EXPECT_EQ(out, (std::vector<int8_t>{0, 1, -6, -4, 127, -128, -3, 81}));
+  // A count that is not a whole number of samples, a zero multiplier, an infinite offset.
+  EXPECT_EQ(tinyml_rt_quantize_affine_f32_s8(&q, x.data(), out.data(), 7), TINYML_RT_BAD_SHAPE);
+  const float zero[2] = {0.5f, 0.0f}, inf[2] = {std::numeric_limits<float>::infinity(), 0.0f};
+  const tinyml_rt_quant_affine_params bad_mul{offset, zero, 2, 0}, bad_offset{inf, mul, 2, 0};
+  EXPECT_EQ(tinyml_rt_quantize_affine_f32_s8(&bad_mul, x.data(), out.data(), 2), TINYML_RT_BAD_PARAM);
+  EXPECT_EQ(tinyml_rt_quantize_affine_f32_s8(&bad_offset, x.data(), out.data(), 2), TINYML_RT_BAD_PARAM);
+  const tinyml_rt_quant_affine_params no_channels{offset, mul, 0, 0};
+  EXPECT_EQ(tinyml_rt_quantize_affine_f32_s8(&no_channels, x.data(), out.data(), 2), TINYML_RT_BAD_SHAPE);
+}
+
+TEST(RuntimeQuantizeAffine, RandomValuesAgreeWithNormalizeThenQuantize) {
+  // Folding the normalization into the input quantization moves a value across a rounding
+  // boundary at most rarely, and then by one step.
+  Rng rng(9);
+  std::size_t values = 0, differ = 0;
+  for (int iter = 0; iter < 50; ++iter) {
+    const int32_t channels = rng.uniform(1, 6);
+    std::vector<float> offset(static_cast<size_t>(channels)), norm_scale(offset.size()), mul(offset.size());
+    const tinyml_rt_quant_params in{rng.scale(0.01f, 0.1f), rng.uniform(-128, 127)};
+    for (size_t c = 0; c < offset.size(); ++c) {
+      offset[c] = static_cast<float>(rng.real(-50.0, 50.0));
+      norm_scale[c] = rng.scale(0.1f, 20.0f);
+      mul[c] = static_cast<float>(1.0 / (static_cast<double>(norm_scale[c]) * in.scale));
+    }
+    const tinyml_rt_quant_affine_params q{offset.data(), mul.data(), channels, in.zero_point};
+    const int32_t n = channels * rng.uniform(1, 40);
+    std::vector<float> raw(static_cast<size_t>(n)), normalized(raw.size());
+    for (int32_t i = 0; i < n; ++i) {
+      const auto c = static_cast<size_t>(i % channels);
+      normalized[static_cast<size_t>(i)] = static_cast<float>(rng.real(-3.0, 3.0));
+      raw[static_cast<size_t>(i)] = normalized[static_cast<size_t>(i)] * norm_scale[c] + offset[c];
+    }
+    std::vector<int8_t> folded(raw.size()), direct(raw.size());
+    ASSERT_EQ(tinyml_rt_quantize_affine_f32_s8(&q, raw.data(), folded.data(), n), TINYML_RT_OK);
+    ASSERT_EQ(tinyml_rt_quantize_f32_s8(&in, normalized.data(), direct.data(), n), TINYML_RT_OK);
+    for (size_t i = 0; i < raw.size(); ++i) {
+      ++values;
+      EXPECT_LE(std::abs(folded[i] - direct[i]), 1);
+      differ += folded[i] != direct[i];
+    }
+  }
+  EXPECT_GT(values, 500u);
+  EXPECT_LT(differ * 50, values);  // under 2%
+}
+
 TEST(RuntimeQuantize, RandomValuesMatchStdRoundAndDequantizeIsExact) {
   Rng rng(8);
   for (int iter = 0; iter < 50; ++iter) {

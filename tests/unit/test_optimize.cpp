@@ -466,7 +466,7 @@ Int8Check check_int8(const char* declaration, RangeMethod method, std::size_t ex
   train_float(m, d);
   Int8Check r;
   r.float_accuracy = test_accuracy(m, d[2]);
-  Int8Model q = quantize_model(m, observe(m, d[0], 1000), method);
+  Int8Model q = quantize_model(m, observe(m, d[0], 1000), method, d[0].norm);
   EXPECT_EQ(q.ops.size(), expected_ops);
   auto p = predict_int8(q, d[2]);
   auto pf = nn::predict(m, d[2]);
@@ -517,7 +517,7 @@ TEST(Int8, LayersTheRuntimeCannotRunAreNamed) {
   d.t_begin = d.t_end = {NAN};
   auto obs = observe(m, d, 10);
   try {
-    quantize_model(m, obs, RangeMethod::MinMax);
+    quantize_model(m, obs, RangeMethod::MinMax, d.norm);
     FAIL() << "a lone relu was accepted";
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("layer 2 (relu)"), std::string::npos) << e.what();
@@ -536,7 +536,8 @@ Int8File small_int8_file() {
     {"type": "max_pool2d"}, {"type": "flatten"}, {"type": "dense", "units": 10}])"),
                                {8, 8}, 3);
   Int8File f;
-  f.model = quantize_model(m, observe(m, d[0], 200), RangeMethod::MinMax);
+  f.model = quantize_model(m, observe(m, d[0], 200), RangeMethod::MinMax, d[0].norm);
+  f.normalization = d[0].norm;
   f.classes = d[0].classes;
   return f;
 }
@@ -584,6 +585,16 @@ TEST(Int8File, ImpossibleQuantizationIsRefusedByName) {
   refused([](nlohmann::json& h) { h["ops"][1]["weight_shape"] = {4, 3, 3, 2}; },
           "operation 1 (conv2d): 36 weights do not fill the weight shape");
   refused([](nlohmann::json& h) { h["ops"][1]["weight_scales"][0] = 0.0; }, "channel 0: weight scale 0");
+  refused(
+      [](nlohmann::json& h) {
+        h["normalization"] = {{"method", "zscore"}, {"features", {"a", "b"}}, {"offset", {0.0, 1.0}}, {"scale", {1.0, 0.0}}};
+      },
+      "bad.tmq: normalization of feature 'b': scale 0");
+  refused(
+      [](nlohmann::json& h) {
+        h["normalization"] = {{"method", "zscore"}, {"features", {"a", "b", "c"}}, {"offset", {0, 0, 0}}, {"scale", {1, 1, 1}}};
+      },
+      "the normalization has 3 features, which do not divide the model's 64 input values");
   refused([](nlohmann::json& h) { h["ops"][1]["output"] = 99; }, "names a tensor that does not exist");
   refused([](nlohmann::json& h) { h["ops"][1]["kind"] = "lstm"; }, "unknown kind 'lstm'");
   // A multiplier outside [2^30, 2^31): written into the body.

@@ -49,5 +49,7 @@ Dataset load_dataset(const std::filesystem::path& p);
 // Fits the normalization on `train` (every time step of every sample) and applies it.
 Normalization fit_normalization(const Dataset& train, const std::string& method);
 void apply_normalization(Dataset& d, const Normalization& n);
+// Sample i of a normalized dataset turned back into raw readings (x * scale + offset).
+std::vector<float> raw_sample(const Dataset& d, std::size_t i);
 
 }  // namespace tinyml::data

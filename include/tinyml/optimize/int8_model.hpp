@@ -49,6 +49,11 @@ struct Int8Model {
   std::vector<Int8Tensor> tensors;  // one per node of the float model (unused ones too)
   std::vector<Int8Op> ops;
   std::size_t input = 0, output = 0;
+  // The data stage's normalization folded into the input quantization (the runtime's
+  // tinyml_rt_quantize_affine_f32_s8): raw reading x of feature c = i % input_offset.size()
+  // becomes q = clamp(round((x - input_offset[c]) * input_mul[c]) + zero point). The device
+  // feeds raw sensor values; without a normalization it is offset 0, multiplier 1 / scale.
+  std::vector<float> input_offset, input_mul;
   std::size_t weight_bytes() const;  // weights as stored (dense or sparse) and int32 biases
 };
 
@@ -56,13 +61,24 @@ struct Int8Model {
 // fused), activation ranges from `obs` (observe()) chosen by `method`, per-channel weights.
 // Pooling and reshapes keep their input's quantization (the runtime's rule). InputError
 // naming the layer for what the runtime cannot run (a lone BatchNorm, ReLU or softmax).
-Int8Model quantize_model(nn::Model& m, const std::vector<RangeObserver>& obs, RangeMethod method);
+// `norm` is the data stage's normalization, folded into the input quantization.
+Int8Model quantize_model(nn::Model& m, const std::vector<RangeObserver>& obs, RangeMethod method,
+                         const data::Normalization& norm);
 
-// Runs one float sample (already normalized, as the data stage writes it) through the
-// runtime's kernels and returns the output tensor's int8 values.
-std::vector<std::int8_t> run_int8(const Int8Model& q, const float* sample);
-// The predicted class of every sample: the largest output (the int8 values order as the
-// real ones do).
+// Sets input_offset / input_mul from `norm` and the input tensor's scale. InputError for a
+// normalization that does not fit the input (feature count) or is not finite and positive.
+void fold_input_normalization(Int8Model& q, const data::Normalization& norm);
+
+// Runs one RAW sample (sensor readings before normalization, as the device gets them)
+// through the runtime's kernels and returns the output tensor's int8 values.
+std::vector<std::int8_t> run_int8(const Int8Model& q, const float* raw_sample);
+// The same from the int8 input tensor (quantization already done).
+std::vector<std::int8_t> run_int8_quantized(const Int8Model& q, const std::int8_t* input);
+// The input quantization alone: raw readings -> the int8 input tensor.
+std::vector<std::int8_t> quantize_input(const Int8Model& q, const float* raw_sample);
+// The predicted class of every sample of a data-stage dataset (normalized values): each
+// sample is turned back into raw readings with d.norm and run as the device runs it; the
+// class is the largest output (the int8 values order as the real ones do).
 std::vector<std::int32_t> predict_int8(const Int8Model& q, const data::Dataset& d);
 
 }  // namespace tinyml::optimize
