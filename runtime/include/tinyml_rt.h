@@ -37,8 +37,22 @@ typedef enum tinyml_rt_status {
   TINYML_RT_BAD_PARAM = 3,           /* a parameter is out of its range */
   TINYML_RT_SCRATCH_TOO_SMALL = 4,   /* less scratch than _scratch_size() asked for,
                                         or scratch not 4-byte aligned */
-  TINYML_RT_UNSUPPORTED = 5          /* valid, but outside what this runtime implements */
+  TINYML_RT_UNSUPPORTED = 5,         /* valid, but outside what this runtime implements */
+  /* Model bundles and their update (tinyml_rt_bundle.h, tinyml_rt_slots.h): */
+  TINYML_RT_BAD_BUNDLE = 6,          /* not a valid bundle: magic, length, CRC, a count,
+                                        offset or parameter out of range */
+  TINYML_RT_INCOMPATIBLE = 7,        /* a valid bundle for another format version or for a
+                                        newer runtime (TINYML_RT_COMPAT_VERSION) */
+  TINYML_RT_SELF_TEST_FAILED = 8,    /* a bundle's test input did not give its expected output */
+  TINYML_RT_FLASH_ERROR = 9,         /* a flash callback failed, or a slot is too small */
+  TINYML_RT_NO_MODEL = 10            /* no slot holds a valid, committed bundle */
 } tinyml_rt_status;
+
+/* What this runtime can run: the operation kinds, parameter layouts and weight encodings of
+ * model bundles. A bundle states the version it needs; a bundle needing a newer one is
+ * refused (TINYML_RT_INCOMPATIBLE). Raised whenever a bundle may use something older
+ * runtimes cannot run. */
+#define TINYML_RT_COMPAT_VERSION 1u
 
 /* A tensor's shape: rank 1 to 4, every dimension >= 1, at most INT32_MAX elements. */
 #define TINYML_RT_MAX_RANK 4

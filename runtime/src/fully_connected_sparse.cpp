@@ -5,30 +5,6 @@
 // depend on order: the outputs are the dense kernel's, bit for bit.
 #include "rt_internal.hpp"
 
-namespace {
-
-// Walks the masks once: every row's values must lie inside the `bytes` given, mask bits
-// past the last column must be clear, and the rows must end exactly at `bytes`.
-bool check_encoding(const uint8_t* filter, size_t bytes, int32_t outs, int32_t depth) {
-  const size_t mask = static_cast<size_t>(depth + 7) / 8;
-  size_t at = 0;
-  for (int32_t o = 0; o < outs; ++o) {
-    if (bytes - at < mask) return false;
-    size_t nonzero = 0;
-    for (size_t k = 0; k < mask; ++k) {
-      uint32_t m = filter[at + k];
-      if (k == mask - 1 && depth % 8 != 0 && (m >> (depth % 8)) != 0) return false;
-      for (; m != 0; m &= m - 1) ++nonzero;
-    }
-    at += mask;
-    if (bytes - at < nonzero) return false;
-    at += nonzero;
-  }
-  return at == bytes;
-}
-
-}  // namespace
-
 extern "C" {
 
 size_t tinyml_rt_fully_connected_sparse_s8_scratch_size(const tinyml_rt_fully_connected_params*,
@@ -49,7 +25,7 @@ tinyml_rt_status tinyml_rt_fully_connected_sparse_s8(const tinyml_rt_fully_conne
   if (input == nullptr || filter == nullptr || output == nullptr) return TINYML_RT_NULL_POINTER;
   if (params->filter_zero_point != 0) return TINYML_RT_BAD_PARAM;
   const int32_t outs = filter_shape->dims[0], depth = filter_shape->dims[1];
-  if (!check_encoding(filter, filter_bytes, outs, depth)) return TINYML_RT_BAD_PARAM;
+  if (!tinyml_rt::sparse_rows_fit(filter, filter_bytes, outs, depth)) return TINYML_RT_BAD_PARAM;
 
   const tinyml_rt_fully_connected_params& p = *params;
   const int32_t input_offset = -p.input_zero_point;

@@ -262,6 +262,27 @@ inline tinyml_rt_status check_fully_connected(const tinyml_rt_fully_connected_pa
   return check_requant(p->out, p->per_channel != 0 ? outs : 1);
 }
 
+// The bitmask-sparse rows of a fully connected layer (tinyml_rt_fully_connected_sparse_s8)
+// walked once: every row's values must lie inside the `bytes` given, mask bits past the
+// last column must be clear, and the rows must end exactly at `bytes`.
+inline bool sparse_rows_fit(const uint8_t* filter, size_t bytes, int32_t outs, int32_t depth) {
+  const size_t mask = static_cast<size_t>(depth + 7) / 8;
+  size_t at = 0;
+  for (int32_t o = 0; o < outs; ++o) {
+    if (bytes - at < mask) return false;
+    size_t nonzero = 0;
+    for (size_t k = 0; k < mask; ++k) {
+      uint32_t m = filter[at + k];
+      if (k == mask - 1 && depth % 8 != 0 && (m >> (depth % 8)) != 0) return false;
+      for (; m != 0; m &= m - 1) ++nonzero;
+    }
+    at += mask;
+    if (bytes - at < nonzero) return false;
+    at += nonzero;
+  }
+  return at == bytes;
+}
+
 }  // namespace tinyml_rt
 
 #endif  // TINYML_RT_INTERNAL_HPP

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tinyml/data/dataset.hpp"
+#include "tinyml/deploy/bundle.hpp"
 #include "tinyml/deploy/export.hpp"
 #include "tinyml/deploy/verify.hpp"
 #include "tinyml/error.hpp"
@@ -48,12 +49,18 @@ void DeployCommands::add(CLI::App& app) {
       "interpreter), the runtime kernels the model needs, and build files for CMake\n"
       "(CMakeLists.txt), make (<name>.mk) and Arduino (library.properties, src/). Activations\n"
       "live in one arena whose size is the memory plan's peak, printed next to a greedy-by-size\n"
-      "plan and the no-reuse sum.\n"
-      "Example: tinyml export build/optimize/model.tmq --out build/deploy/model");
+      "plan and the no-reuse sum. --bundle writes the same model as a bundle for the runtime's\n"
+      "interpreter and its two-slot over-the-air updates.\n"
+      "Example: tinyml export build/optimize/model.tmq --out build/deploy/model\n"
+      "Example: tinyml export build/optimize/model.tmq --bundle model.tmb --model-version 3");
   export_cmd->add_option("model", model, "The int8 model (.tmq) from the optimize stage")
       ->required()
       ->check(CLI::ExistingFile);
-  export_cmd->add_option("--out", out, "The folder to write (created or replaced file by file)")->required();
+  export_cmd->add_option("--out", out, "The folder to write (created or replaced file by file)");
+  export_cmd->add_option("--bundle", bundle,
+                         "Also (or only) write the model bundle for over-the-air updates: the graph, weights and "
+                         "a self-test in one checked binary the runtime's interpreter loads (docs/bundle.md)");
+  export_cmd->add_option("--model-version", model_version, "With --bundle: the version number the device reports");
   export_cmd->add_option("--name", name, "C identifier naming the files and prefixing every symbol")
       ->capture_default_str();
   export_cmd->add_option("--target", export_target,
@@ -90,10 +97,27 @@ void DeployCommands::add(CLI::App& app) {
 }
 
 int DeployCommands::run_export() {
+  if (out.empty() && bundle.empty()) input_error("export: give --out DIR (generated code), --bundle FILE, or both");
   optimize::Int8File f = load_int8(model);
   deploy::ExportOptions o;
   o.name = name;
   o.plan.reuse_input = reuse_input;
+  std::size_t bundle_bytes = 0;
+  if (!bundle.empty()) {
+    deploy::BundleOptions bo;
+    bo.model_version = model_version;
+    const std::string b = deploy::make_bundle(f, deploy::plan_memory(f.model, o.plan), bo);
+    write_file_atomic(bundle, b);
+    bundle_bytes = b.size();
+    if (out.empty()) {
+      if (json_out)
+        std::cout << json{{"model", model}, {"bundle", bundle}, {"bundle_bytes", bundle_bytes}}.dump(2) << "\n";
+      else
+        std::cout << fmt::format("wrote {}: the model bundle, {} bytes (model version {})\n", bundle,
+                                 with_commas(bundle_bytes), model_version);
+      return 0;
+    }
+  }
   deploy::ExportResult r = deploy::export_model(f, out, o);
   if (json_out) {
     json j = {{"model", model},
@@ -104,6 +128,7 @@ int DeployCommands::run_export() {
               {"const_bytes", r.weight_bytes},
               {"plan", plan_json(r.plan)}};
     if (!export_target.empty()) j["target"] = export_target;
+    if (!bundle.empty()) j["bundle"] = {{"path", bundle}, {"bytes", bundle_bytes}};
     std::cout << j.dump(2) << "\n";
     return 0;
   }
@@ -115,6 +140,9 @@ int DeployCommands::run_export() {
   std::cout << fmt::format("wrote {}: src/{}.h, src/{}.cpp, {} runtime sources ({}), CMakeLists.txt, {}.mk, "
                            "library.properties, README.md\n",
                            out, name, name, r.runtime_sources.size(), fmt::join(r.runtime_sources, " "), name);
+  if (!bundle.empty())
+    std::cout << fmt::format("wrote {}: the model bundle, {} bytes (model version {})\n", bundle,
+                             with_commas(bundle_bytes), model_version);
   return 0;
 }
 

@@ -11,7 +11,8 @@ namespace tinyml::cli {
 struct DeployCommands {
   CLI::App* export_cmd = nullptr;
   CLI::App* verify_cmd = nullptr;
-  std::string model, out, name = "model", export_target, dataset, work_dir;
+  std::string model, out, name = "model", export_target, dataset, work_dir, bundle;
+  std::uint32_t model_version = 0;
   std::vector<std::string> targets;
   std::size_t samples = 0;
   bool reuse_input = false, json_out = false;

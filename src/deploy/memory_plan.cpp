@@ -398,11 +398,11 @@ void check_plan(const Int8Model& m, const MemoryPlan& p) {
   }
 }
 
-std::vector<std::int8_t> run_int8_in_arena(const Int8Model& m, const MemoryPlan& p, const float* sample,
+std::vector<std::int8_t> run_int8_in_arena(const Int8Model& m, const MemoryPlan& p, const float* raw_sample,
                                            std::uint8_t* arena) {
   check_plan(m, p);
   auto at = [&](std::size_t t) { return reinterpret_cast<std::int8_t*>(arena + p.tensor_offset[t]); };
-  const std::vector<std::int8_t> x = optimize::quantize_input(m, sample);
+  const std::vector<std::int8_t> x = optimize::quantize_input(m, raw_sample);
   std::copy(x.begin(), x.end(), at(m.input));
   for (std::size_t k = 0; k < m.ops.size(); ++k) {
     const Int8Op& op = m.ops[k];

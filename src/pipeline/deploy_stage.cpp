@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "tinyml/deploy/boards.hpp"
+#include "tinyml/deploy/bundle.hpp"
 #include "tinyml/deploy/verify.hpp"
 #include "tinyml/error.hpp"
 #include "tinyml/io.hpp"
@@ -94,11 +95,17 @@ DeployStageResult run_deploy_stage(const Project& p, const fs::path& data_dir, c
   const fs::path code_dir = out_dir / p.deploy.name;
   r.exported = deploy::export_model(f, code_dir, eo);
   const auto& plan = r.exported.plan;
+  deploy::BundleOptions bo;
+  bo.self_test_input = data::raw_sample(test, 0);
+  const std::string bundle = deploy::make_bundle(f, plan, bo);
+  write_file_atomic(out_dir / (p.deploy.name + ".tmb"), bundle);
   r.report += fmt::format("exported \"{}\" to {}: {} operations, {} bytes of weights and constants, kernels: {}\n",
                           p.deploy.name, code_dir.string(), f.model.ops.size(), bytes(r.exported.weight_bytes),
                           fmt::join(r.exported.runtime_sources, " "));
   r.report += fmt::format("memory plan: arena {} B ({}); greedy by size {} B; no reuse {} B\n", bytes(plan.arena_bytes),
                           plan.strategy, bytes(plan.greedy_bytes), bytes(plan.naive_bytes));
+  r.report += fmt::format("bundle for over-the-air updates: {}.tmb, {} B (checked and self-tested by the runtime)\n",
+                          p.deploy.name, bytes(bundle.size()));
   os << fmt::format("[deploy] exporting \"{}\" to {}\n", p.deploy.name, code_dir.string()) << std::flush;
   json rows = json::array();
   for (const auto& t : unique) {
@@ -126,6 +133,7 @@ DeployStageResult run_deploy_stage(const Project& p, const fs::path& data_dir, c
                      {"greedy_bytes", plan.greedy_bytes},
                      {"naive_bytes", plan.naive_bytes},
                      {"strategy", plan.strategy}}},
+                   {"bundle", {{"file", p.deploy.name + ".tmb"}, {"bytes", bundle.size()}}},
                    {"verify", rows},
                    {"identical", r.identical}};
   if (p.target_enabled) {

@@ -132,6 +132,7 @@ inline Int8Model random_model(std::uint64_t seed) {
     m.ops.push_back(std::move(op));
   }
   m.output = cur;
+  tinyml::optimize::fold_input_normalization(m, {});  // raw inputs quantized as they are
   return m;
 }
 
@@ -155,8 +156,8 @@ inline tinyml::optimize::Int8File trained_digits_model() {
   nn::train_classifier(m, d[0], &d[1], c);
   optimize::Int8File f;
   f.model = optimize::quantize_model(m, optimize::observe(m, d[0], 300), optimize::RangeMethod::MinMax, d[0].norm);
-  f.normalization = d[0].norm;
   f.classes = d[0].classes;
+  f.normalization = d[0].norm;
   return f;
 }
 

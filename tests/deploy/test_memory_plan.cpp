@@ -275,10 +275,9 @@ TEST(MemoryPlan, TrainedDigitsModelRunsInOneArenaByteForByte) {
                 m.ops.size(), reuse ? "reused" : "kept", p.arena_bytes, p.greedy_bytes, p.naive_bytes,
                 p.strategy.c_str());
     EXPECT_LE(p.arena_bytes, p.greedy_bytes);
-    const std::size_t ss = d[2].sample_size();
     for (std::size_t i = 0; i < 60; ++i) {
-      const float* x = d[2].x.data() + i * ss;
-      ASSERT_EQ(run_guarded(m, p, x), optimize::run_int8(m, x)) << "sample " << i;
+      const std::vector<float> x = data::raw_sample(d[2], i);
+      ASSERT_EQ(run_guarded(m, p, x.data()), optimize::run_int8(m, x.data())) << "sample " << i;
     }
   }
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Cross-compiles every runtime/ source for Cortex-M4 and checks what the objects need:
 #   - each source compiles with the device flags (warnings are errors);
-#   - tinyml_rt.h is valid C99 (pedantic);
+#   - tinyml_rt.h, tinyml_rt_bundle.h and tinyml_rt_slots.h are valid C99 (pedantic);
 #   - no object references anything outside a short list: memcpy/memset/memmove and the
 #     ARM EABI integer helpers (64-bit division and shifts). So no malloc/free, no
 #     operator new/delete, no __cxa_* (exceptions, guards, atexit), no unwinder, no libc
@@ -49,9 +49,9 @@ for src in "${sources[@]}"; do
   arm-none-eabi-g++ "${flags[@]}" -I"$runtime/include" -c "$src" -o "$out/$name.o" ||
     fail "$src does not compile for Cortex-M4"
 done
-printf '#include "tinyml_rt.h"\nint tinyml_rt_c_check(void) { return TINYML_RT_OK; }\n' |
+printf '#include "tinyml_rt.h"\n#include "tinyml_rt_bundle.h"\n#include "tinyml_rt_slots.h"\nint tinyml_rt_c_check(void) { return TINYML_RT_OK; }\n' |
   arm-none-eabi-gcc -x c -std=c99 -pedantic -Wall -Wextra -Werror -fsyntax-only \
-    -I"$runtime/include" - || fail "tinyml_rt.h is not valid C99"
+    -I"$runtime/include" - || fail "the runtime's headers are not valid C99"
 
 arm-none-eabi-ar rcs "$out/libtinyml_runtime.a" "$out"/*.o
 defined=$(arm-none-eabi-nm --defined-only "$out/libtinyml_runtime.a" | awk 'NF == 3 {print $3}' | sort -u)

@@ -59,12 +59,11 @@ void check_plan(const optimize::Int8Model& m, const MemoryPlan& p);
 // with the parameter structs run_int8 passes (optimize::prepare_op).
 std::size_t op_scratch_bytes(const optimize::Int8Model& m, std::size_t op);
 
-// Runs one sample of raw readings through the model as a device does (the input
-// quantization with the normalization folded in, then the kernels): every tensor and scratch at its
-// planned offset in `arena` (p.arena_bytes bytes, 4-byte aligned, nothing else is touched);
-// Reshapes with equal offsets copy nothing. Returns the output tensor's int8 values, equal
-// to run_int8's.
-std::vector<std::int8_t> run_int8_in_arena(const optimize::Int8Model& m, const MemoryPlan& p, const float* sample,
-                                           std::uint8_t* arena);
+// Runs one raw sample (sensor readings, as run_int8 takes them) through the model as a
+// device does: every tensor and scratch at its planned offset in `arena` (p.arena_bytes
+// bytes, 4-byte aligned, nothing else is touched); Reshapes with equal offsets copy
+// nothing. Returns the output tensor's int8 values, equal to run_int8's.
+std::vector<std::int8_t> run_int8_in_arena(const optimize::Int8Model& m, const MemoryPlan& p,
+                                           const float* raw_sample, std::uint8_t* arena);
 
 }  // namespace tinyml::deploy
