@@ -136,12 +136,16 @@ typedef struct tinyml_rt_conv2d_params {
 
 /* input [n][h][w][in_ch], filter [out_ch][kh][kw][in_ch], bias [out_ch] or NULL,
  * output [n][oh][ow][out_ch]. kh * kw * in_ch <= 65536 (so the int32 sum of products
- * cannot overflow). */
+ * cannot overflow). Scratch: the column buffer of the fast path (two output pixels'
+ * windows as int16), 4 * K bytes with K = kh * kw * in_ch rounded up to a multiple of 4,
+ * plus K more when in_ch is not a multiple of 4. Every core asks for it (one memory plan
+ * fits all); only the cores with a fast path use it. */
 tinyml_rt_status tinyml_rt_conv2d_s8(const tinyml_rt_conv2d_params* params,
                                      const tinyml_rt_shape* input_shape, const int8_t* input,
                                      const tinyml_rt_shape* filter_shape,
                                      const int8_t* filter, const int32_t* bias,
-                                     const tinyml_rt_shape* output_shape, int8_t* output);
+                                     const tinyml_rt_shape* output_shape, int8_t* output,
+                                     void* scratch, size_t scratch_bytes);
 size_t tinyml_rt_conv2d_s8_scratch_size(const tinyml_rt_conv2d_params* params,
                                         const tinyml_rt_shape* input_shape,
                                         const tinyml_rt_shape* filter_shape,

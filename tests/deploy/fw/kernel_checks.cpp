@@ -102,7 +102,7 @@ int32_t knn_distances[3 * 3];
 float floats[32];
 int8_t quantized[32];
 float dequantized[32];
-alignas(8) uint8_t scratch[128];
+alignas(8) uint8_t scratch[1024];
 
 }  // namespace
 
@@ -131,7 +131,9 @@ int run_kernel_checks(WriteFn write, void* context) {
   tinyml_rt_activation_range(TINYML_RT_ACT_RELU, 1.5f, 5, &conv.out.act_min, &conv.out.act_max);
   const tinyml_rt_shape s_image = shape(4, 1, 8, 8, 3), s_conv_f = shape(4, 4, 3, 3, 3),
                         s_conv_out = shape(4, 1, 8, 8, 4);
-  report(w, "conv2d", tinyml_rt_conv2d_s8(&conv, &s_image, image, &s_conv_f, conv_filter, conv_bias, &s_conv_out, conv_out),
+  report(w, "conv2d",
+         tinyml_rt_conv2d_s8(&conv, &s_image, image, &s_conv_f, conv_filter, conv_bias, &s_conv_out, conv_out, scratch,
+                             tinyml_rt_conv2d_s8_scratch_size(&conv, &s_image, &s_conv_f, &s_conv_out)),
          conv_out, sizeof conv_out);
 
   // Depthwise 3x3, stride 2, SAME padding computed by the runtime.
