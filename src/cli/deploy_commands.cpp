@@ -86,6 +86,9 @@ void DeployCommands::add(CLI::App& app) {
       }()));
   verify_cmd->add_option("--samples", samples, "Inputs to compare (default: all on host, 50 on a core)");
   verify_cmd->add_option("--work-dir", work_dir, "Where the generated folder and test programs go (default: beside the model)");
+  verify_cmd->add_flag("--speed", speed,
+                       "Compile the firmware for speed (-O2) instead of size (-Os, the default); the host check "
+                       "is always -O2");
   verify_cmd->add_flag("--json", json_out, "Print machine-readable JSON");
 }
 
@@ -135,6 +138,7 @@ int DeployCommands::run_verify() {
     deploy::VerifyOptions o;
     o.target = t;
     o.samples = samples;
+    o.optimisation = speed ? deploy::Optimisation::speed : deploy::Optimisation::size;
     o.work_dir = work_dir.empty() ? fs::path(model).parent_path() / "verify" / t : fs::path(work_dir) / t;
     deploy::VerifyResult r = deploy::verify(f, d, o);
     all_ok = all_ok && r.ok();
@@ -146,6 +150,7 @@ int DeployCommands::run_verify() {
                 {"guard_intact", r.guard_intact},
                 {"arena_bytes", r.exported.plan.arena_bytes},
                 {"macs", r.macs}};
+    if (device) row["optimisation"] = speed ? "-O2" : "-Os";
     if (!r.first_mismatch.empty()) row["first_mismatch"] = r.first_mismatch;
     if (device) {
       row["flash_bytes"] = flash;
@@ -178,8 +183,9 @@ int DeployCommands::run_verify() {
     std::cout << json{{"model", model}, {"dataset", dataset}, {"results", rows}, {"ok", all_ok}}.dump(2) << "\n";
   } else {
     std::cout << fmt::format("{}: {} MACs per inference. flash: code + constants (the test inputs left out); RAM: "
-                             "data + bss (the arena and a 64-byte guard included); stack: measured peak.\n",
-                             model, with_commas(deploy::int8_macs(f.model)));
+                             "data + bss (the arena and a 64-byte guard included); stack: measured peak; firmware "
+                             "compiled with {}.\n",
+                             model, with_commas(deploy::int8_macs(f.model)), speed ? "-O2" : "-Os");
     std::cout << (all_ok ? "every output byte matches the host's int8 run\n"
                          : "MISMATCH: the generated code differs from the host's int8 run\n");
   }

@@ -14,7 +14,7 @@ struct DeployCommands {
   std::string model, out, name = "model", export_target, dataset, work_dir;
   std::vector<std::string> targets;
   std::size_t samples = 0;
-  bool reuse_input = false, json_out = false;
+  bool reuse_input = false, json_out = false, speed = false;
 
   void add(CLI::App& app);  // registers both; the options point into this object
   int run_export();
