@@ -150,12 +150,18 @@ typedef struct tinyml_rt_conv2d_params {
 
 /* input [n][h][w][in_ch], filter [out_ch][kh][kw][in_ch], bias [out_ch] or NULL,
  * output [n][oh][ow][out_ch]. kh * kw * in_ch <= 65536 (so the int32 sum of products
- * cannot overflow). */
+ * cannot overflow). Scratch (4-byte aligned, tinyml_rt_conv2d_s8_scratch_size() bytes): the
+ * fast path's buffers, with S = kw * in_ch rounded up to a multiple of 4 and K = kh * S:
+ * 4 * K (two output pixels' windows as int16) + 20 * out_ch (each channel's prepared
+ * requantization and bias) + out_ch * K when kw * in_ch is not a multiple of 4 (the filter
+ * rows padded) + S when in_ch is not a multiple of 4 (one window row gathered). Every core
+ * asks for it, so that one memory plan fits all; the portable kernel leaves it unused. */
 tinyml_rt_status tinyml_rt_conv2d_s8(const tinyml_rt_conv2d_params* params,
                                      const tinyml_rt_shape* input_shape, const int8_t* input,
                                      const tinyml_rt_shape* filter_shape,
                                      const int8_t* filter, const int32_t* bias,
-                                     const tinyml_rt_shape* output_shape, int8_t* output);
+                                     const tinyml_rt_shape* output_shape, int8_t* output,
+                                     void* scratch, size_t scratch_bytes);
 size_t tinyml_rt_conv2d_s8_scratch_size(const tinyml_rt_conv2d_params* params,
                                         const tinyml_rt_shape* input_shape,
                                         const tinyml_rt_shape* filter_shape,

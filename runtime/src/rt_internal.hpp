@@ -228,7 +228,9 @@ void pool2d(const tinyml_rt_pool2d_params& p, const tinyml_rt_shape* in_s, const
 
 // acc (the sum of products plus bias) to int8 through channel c of q.
 inline int8_t requantize(int32_t acc, const tinyml_rt_requant& q, int32_t c) {
-  const int32_t v = mbqm(acc, q.multiplier[c], q.shift[c]) + q.output_zero_point;
+  // The zero point is added modulo 2^32, as int32 hardware does (a multiplier far above 1
+  // can take the product to INT32_MAX).
+  const int32_t v = wrap_add(mbqm(acc, q.multiplier[c], q.shift[c]), q.output_zero_point);
   return static_cast<int8_t>(clamp32(v, q.act_min, q.act_max));
 }
 

@@ -93,6 +93,9 @@ void DeployCommands::add(CLI::App& app) {
       }()));
   verify_cmd->add_option("--samples", samples, "Inputs to compare (default: all on host, 50 on a core)");
   verify_cmd->add_option("--work-dir", work_dir, "Where the generated folder and test programs go (default: beside the model)");
+  verify_cmd->add_flag("--speed", speed,
+                       "Compile the firmware for speed (-O2) instead of size (-Os, the default); the host check "
+                       "is always -O2");
   verify_cmd->add_flag("--json", json_out, "Print machine-readable JSON");
 }
 
@@ -161,15 +164,18 @@ int DeployCommands::run_verify() {
     deploy::VerifyOptions o;
     o.target = t;
     o.samples = samples;
+    o.optimisation = speed ? deploy::Optimisation::speed : deploy::Optimisation::size;
     o.work_dir = work_dir.empty() ? fs::path(model).parent_path() / "verify" / t : fs::path(work_dir) / t;
     results.push_back(deploy::verify(f, d, o));
     all_ok = all_ok && results.back().ok();
     rows.push_back(deploy::verify_json(results.back()));
+    if (t != "host") rows.back()["optimisation"] = speed ? "-O2" : "-Os";
   }
   if (json_out) {
     std::cout << json{{"model", model}, {"dataset", dataset}, {"results", rows}, {"ok", all_ok}}.dump(2) << "\n";
   } else {
     std::cout << deploy::verify_table(results);
+    std::cout << fmt::format("firmware compiled with {}\n", speed ? "-O2" : "-Os");
     std::cout << (all_ok ? "every output byte matches the host's int8 run\n"
                          : "MISMATCH: the generated code differs from the host's int8 run\n");
   }

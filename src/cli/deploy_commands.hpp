@@ -15,7 +15,7 @@ struct DeployCommands {
   std::uint32_t model_version = 0;
   std::vector<std::string> targets;
   std::size_t samples = 0;
-  bool reuse_input = false, json_out = false;
+  bool reuse_input = false, json_out = false, speed = false;
 
   void add(CLI::App& app);  // registers both; the options point into this object
   int run_export();

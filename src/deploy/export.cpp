@@ -108,6 +108,11 @@ struct Writer {
     const Int8Op& op = m.ops[k];
     return op.kind == OpKind::Reshape && plan.tensor_offset[op.input] == plan.tensor_offset[op.output];
   }
+  // The scratch arguments of operation k: its planned bytes in the arena, or none.
+  std::string scratch_arg(std::size_t k) const {
+    if (plan.scratch_bytes[k] == 0) return "nullptr, 0";
+    return fmt::format("g_arena + {}, {}", plan.scratch_offset[k], plan.scratch_bytes[k]);
+  }
   std::string ptr(std::size_t tensor, bool write) const {
     return fmt::format("reinterpret_cast<{}int8_t*>(g_arena + {})", write ? "" : "const ", plan.tensor_offset[tensor]);
   }
@@ -341,7 +346,8 @@ struct Writer {
       const std::string pre = fmt::format("&op{0}_params, &op{0}_in, {1}, ", k, x);
       switch (op.kind) {
         case OpKind::Conv2D:
-          call = fmt::format("tinyml_rt_conv2d_s8({}&op{}_filter, op{}_weights, op{}_bias, &op{}_out, {})", pre, k, k, k, k, y);
+          call = fmt::format("tinyml_rt_conv2d_s8({0}&op{1}_filter, op{1}_weights, op{1}_bias, &op{1}_out, {2}, {3})", pre,
+                             k, y, scratch_arg(k));
           break;
         case OpKind::DepthwiseConv2D:
           call = fmt::format("tinyml_rt_depthwise_conv2d_s8({}&op{}_filter, op{}_weights, op{}_bias, &op{}_out, {})", pre, k,
@@ -364,8 +370,7 @@ struct Writer {
           call = fmt::format("tinyml_rt_avg_pool2d_s8({}&op{}_out, {})", pre, k, y);
           break;
         case OpKind::Mean:
-          call = fmt::format("tinyml_rt_mean_hw_s8({}&op{}_out, {}, g_arena + {}, {})", pre, k, y, plan.scratch_offset[k],
-                             plan.scratch_bytes[k]);
+          call = fmt::format("tinyml_rt_mean_hw_s8({}&op{}_out, {}, {})", pre, k, y, scratch_arg(k));
           break;
         case OpKind::Add:
           call = fmt::format("tinyml_rt_add_s8({}&op{}_in2, {}, &op{}_out, {})", pre, k, ptr(op.input2, false), k, y);
@@ -500,7 +505,7 @@ GeneratedCode generate_code(const optimize::Int8File& f, const ExportOptions& o)
   };
   add("src/" + o.name + ".h", h);
   add("src/" + o.name + ".cpp", cpp);
-  for (const char* hdr : {"tinyml_rt.h", "rt_internal.hpp", "fixedpoint.hpp", "float_helpers.hpp"})
+  for (const char* hdr : {"tinyml_rt.h", "rt_internal.hpp", "rt_dsp.hpp", "rt_paths.hpp", "fixedpoint.hpp", "float_helpers.hpp"})
     add(std::string("src/") + hdr, std::string(runtime_file(hdr)));
   for (const auto& k : g.result.runtime_sources) add("src/" + k, std::string(runtime_file(k)));
   add("CMakeLists.txt", cmake_file(o.name, sources));

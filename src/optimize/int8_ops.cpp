@@ -114,7 +114,8 @@ tinyml_rt_status call_kernel(const Int8Op& op, const RtOp& p, const std::int8_t*
                              std::int8_t* y, void* scratch, std::size_t scratch_bytes) {
   switch (op.kind) {
     case OpKind::Conv2D:
-      return tinyml_rt_conv2d_s8(&p.conv, &p.input, x, &p.filter, op.weights.data(), op.bias.data(), &p.output, y);
+      return tinyml_rt_conv2d_s8(&p.conv, &p.input, x, &p.filter, op.weights.data(), op.bias.data(), &p.output, y,
+                                 scratch, scratch_bytes);
     case OpKind::DepthwiseConv2D:
       return tinyml_rt_depthwise_conv2d_s8(&p.depthwise, &p.input, x, &p.filter, op.weights.data(), op.bias.data(),
                                            &p.output, y);

@@ -102,7 +102,86 @@ int32_t knn_distances[3 * 3];
 float floats[32];
 int8_t quantized[32];
 float dequantized[32];
-alignas(8) uint8_t scratch[128];
+alignas(8) uint8_t scratch[2048];
+
+// The fast paths' edge cases (odd channel and pixel counts, padding, stride, dilation,
+// leftover values, extreme values and zero points, every kind of requantization channel).
+int8_t case_in[2 * 9 * 9 * 8];
+int8_t case_filter[9 * 3 * 3 * 8];
+int8_t case_out[2 * 9 * 9 * 9];
+int32_t case_bias[9];
+int32_t case_mult[9];
+int32_t case_shift[9];
+
+
+// Random values with about one in eight at -128 or 127.
+void fill_edgy(Random& rng, int8_t* p, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t r = rng.next();
+    p[i] = (r & 7u) != 0 ? static_cast<int8_t>(static_cast<int32_t>(r >> 24) - 128)
+                         : static_cast<int8_t>((r & 8u) != 0 ? 127 : -128);
+  }
+}
+
+// Per-channel requantization of every kind the fast paths tell apart. Ordinary channels
+// (right shifts deeper for longer sums of `terms` products, so that most outputs fall
+// inside the int8 range) and, on every third channel, the next of: a left shift (a
+// multiplier above 1), a shift too deep for the one-multiply form, a zero multiplier, a
+// negative one, the largest multiplier with the smallest right shift, a bias that wraps.
+int32_t next_special = 0;
+void edge_requant(Random& rng, int32_t channels, int32_t terms, tinyml_rt_requant& q, int32_t zero_point,
+                  int32_t lo, int32_t hi, bool specials = true) {
+  int32_t depth = 9;
+  for (int32_t t = 1; t < terms; t *= 4) ++depth;
+  for (int32_t c = 0; c < channels; ++c) {
+    case_mult[c] = static_cast<int32_t>(0x40000000u + (rng.next() >> 2));
+    case_shift[c] = -depth - static_cast<int32_t>(rng.next() % 3);
+    case_bias[c] = rng.i32(40000);
+    if (!specials || c % 3 != 2) continue;
+    switch (next_special++ % 6) {
+      case 0: case_shift[c] = 2; break;
+      case 1: case_shift[c] = -25; break;
+      case 2: case_mult[c] = 0; break;
+      case 3: case_mult[c] = -0x50000000; break;
+      case 4: case_mult[c] = 0x7fffffff; case_shift[c] = -1; break;
+      default: case_bias[c] = 2000000000; break;  // wraps with the sum
+    }
+  }
+  q.multiplier = case_mult;
+  q.shift = case_shift;
+  q.output_zero_point = zero_point;
+  q.act_min = lo;
+  q.act_max = hi;
+}
+
+struct ConvCase {
+  const char* name;
+  int32_t n, h, w, in_ch, out_ch, kh, kw, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left;
+  int32_t in_zp, out_zp, lo, hi;
+  bool specials;  // false: ordinary channels only (the convolution's assembly block)
+};
+
+void conv_case(Writer& w, Random& rng, const ConvCase& k) {
+  tinyml_rt_conv2d_params p{};
+  p.window.stride_h = k.stride_h;
+  p.window.stride_w = k.stride_w;
+  p.window.pad_top = k.pad_top;
+  p.window.pad_left = k.pad_left;
+  p.dilation_h = k.dil_h;
+  p.dilation_w = k.dil_w;
+  p.input_zero_point = k.in_zp;
+  edge_requant(rng, k.out_ch, k.kh * k.kw * k.in_ch, p.out, k.out_zp, k.lo, k.hi, k.specials);
+  const int32_t oh = (k.h - 1 + k.pad_top) / k.stride_h + 1, ow = (k.w - 1 + k.pad_left) / k.stride_w + 1;
+  const tinyml_rt_shape is = shape(4, k.n, k.h, k.w, k.in_ch), fs = shape(4, k.out_ch, k.kh, k.kw, k.in_ch),
+                        os = shape(4, k.n, oh, ow, k.out_ch);
+  fill_edgy(rng, case_in, static_cast<size_t>(k.n * k.h * k.w * k.in_ch));
+  fill_edgy(rng, case_filter, static_cast<size_t>(k.out_ch * k.kh * k.kw * k.in_ch));
+  const size_t need = tinyml_rt_conv2d_s8_scratch_size(&p, &is, &fs, &os);
+  const tinyml_rt_status st =
+      need <= sizeof scratch ? tinyml_rt_conv2d_s8(&p, &is, case_in, &fs, case_filter, case_bias, &os, case_out, scratch, need)
+                             : TINYML_RT_SCRATCH_TOO_SMALL;
+  report(w, k.name, st, case_out, static_cast<size_t>(k.n * oh * ow * k.out_ch));
+}
 
 }  // namespace
 
@@ -131,7 +210,9 @@ int run_kernel_checks(WriteFn write, void* context) {
   tinyml_rt_activation_range(TINYML_RT_ACT_RELU, 1.5f, 5, &conv.out.act_min, &conv.out.act_max);
   const tinyml_rt_shape s_image = shape(4, 1, 8, 8, 3), s_conv_f = shape(4, 4, 3, 3, 3),
                         s_conv_out = shape(4, 1, 8, 8, 4);
-  report(w, "conv2d", tinyml_rt_conv2d_s8(&conv, &s_image, image, &s_conv_f, conv_filter, conv_bias, &s_conv_out, conv_out),
+  report(w, "conv2d",
+         tinyml_rt_conv2d_s8(&conv, &s_image, image, &s_conv_f, conv_filter, conv_bias, &s_conv_out, conv_out, scratch,
+                             tinyml_rt_conv2d_s8_scratch_size(&conv, &s_image, &s_conv_f, &s_conv_out)),
          conv_out, sizeof conv_out);
 
   // Depthwise 3x3, stride 2, SAME padding computed by the runtime.
@@ -246,6 +327,63 @@ int run_kernel_checks(WriteFn write, void* context) {
   put_hex(w, knn_neighbours, sizeof knn_neighbours);
   put_hex(w, knn_distances, sizeof knn_distances);
   put(w, "\n");
+
+  // The fast paths' edge cases.
+  {
+    next_special = 0;  // the same channels on every run
+    static const ConvCase convs[] = {
+        // odd pixels (15) and channels (5), 3 input channels (staged runs), clamp inside int8
+        {"conv_odd", 1, 5, 7, 3, 5, 3, 3, 1, 1, 1, 1, 0, 0, -128, 20, -20, 90, true},
+        // stride 2, dilation 2, padding, 8 input channels (whole groups), two images
+        {"conv_strided_dilated", 2, 9, 9, 8, 6, 3, 3, 2, 2, 2, 2, 2, 1, 127, -128, -128, 127, true},
+        // 1x1, 4 input channels, 7 output channels
+        {"conv_pointwise", 1, 3, 5, 4, 7, 1, 1, 1, 1, 1, 1, 0, 0, -5, 3, -128, 127, true},
+        // Conv1D: height 1, 2 input channels, runs of 6 bytes, SAME padding on the left
+        {"conv_1d", 1, 1, 12, 2, 8, 1, 3, 1, 1, 1, 1, 0, 1, -92, -128, -128, 127, true},
+        // a window reaching past the input on every side, 1 input channel, 9 output channels
+        {"conv_padded", 1, 4, 4, 1, 9, 5, 5, 1, 1, 1, 1, 3, 3, 0, 0, -128, 127, true},
+        // dilation along x with padding, 5 input channels
+        {"conv_dilated_x", 1, 6, 8, 5, 4, 2, 3, 1, 2, 1, 3, 1, 2, 100, -100, -100, 127, true},
+        // The assembly block (even channels, ordinary requantization, no clamp inside int8):
+        // SAME padding, 1 input channel, 35 pixels (the last one alone)
+        {"conv_block_same", 1, 5, 7, 1, 6, 3, 3, 1, 1, 1, 1, 1, 1, -128, 0, -128, 127, false},
+        // two images, 8 input channels, stride 2, the input zero point at the top of the range
+        {"conv_block_strided", 2, 6, 6, 8, 4, 3, 3, 2, 2, 1, 1, 1, 1, 127, 100, -128, 127, false},
+        // Conv1D with 2 input channels (runs padded to whole groups), 8 output channels
+        {"conv_block_1d", 1, 1, 12, 2, 8, 1, 3, 1, 1, 1, 1, 0, 1, -92, -128, -128, 127, false},
+    };
+    for (const ConvCase& k : convs) conv_case(w, rng, k);
+
+    // Fully connected: a depth with 1 value left over, 7 rows, a weight zero point, per
+    // tensor; then per channel with every kind of requantization channel.
+    tinyml_rt_fully_connected_params fcp{};
+    fcp.input_zero_point = 127;
+    fcp.filter_zero_point = -3;
+    edge_requant(rng, 7, 37, fcp.out, -128, -128, 127);
+    case_mult[0] = 0x5a000000;
+    case_shift[0] = -13;
+    const tinyml_rt_shape fi = shape(2, 2, 37), ff = shape(2, 7, 37), fo = shape(2, 2, 7);
+    fill_edgy(rng, case_in, 2 * 37);
+    fill_edgy(rng, case_filter, 7 * 37);
+    report(w, "fc_filter_zero_point",
+           tinyml_rt_fully_connected_s8(&fcp, &fi, case_in, &ff, case_filter, case_bias, &fo, case_out), case_out, 14);
+    fcp.filter_zero_point = 0;
+    fcp.per_channel = 1;
+    edge_requant(rng, 7, 37, fcp.out, 5, -60, 100);
+    report(w, "fc_per_channel",
+           tinyml_rt_fully_connected_s8(&fcp, &fi, case_in, &ff, case_filter, nullptr, &fo, case_out), case_out, 14);
+
+    // Max pooling: 7 channels (a group of 4 and 3 left over), 3x3 stride 2 with padding, a clamp.
+    tinyml_rt_pool2d_params pp{};
+    pp.window.stride_h = pp.window.stride_w = 2;
+    pp.window.pad_top = pp.window.pad_left = 1;
+    pp.filter_h = pp.filter_w = 3;
+    pp.act_min = -50;
+    pp.act_max = 120;
+    const tinyml_rt_shape pi = shape(4, 1, 7, 6, 7), po = shape(4, 1, 4, 3, 7);
+    fill_edgy(rng, case_in, 7 * 6 * 7);
+    report(w, "max_pool_odd_channels", tinyml_rt_max_pool2d_s8(&pp, &pi, case_in, &po, case_out), case_out, 4 * 3 * 7);
+  }
 
   // Quantize and dequantize (float arithmetic on the target).
   for (int i = 0; i < 32; ++i) floats[i] = static_cast<float>(rng.i32(600)) / 64.0f;
