@@ -85,12 +85,14 @@ std::string header(const RuleTables& t, const std::string& name) {
       "\nint {0}_rules_reset(void);\n"
       "int {0}_rules_step(const float* raw, uint32_t time_s, const tinyml_rt_rule_callbacks* callbacks);\n"
       "/* After a step: the signal values ({1}_SIGNAL_COUNT, named by {0}_signal_names), the\n"
-      " * class probabilities as int8 (p = (q + 128) / 256), the predicted class, and whether\n"
-      " * a rule is fired (1) or not (0). */\n"
+      " * class probabilities as int8 (p = (q + 128) / 256), the predicted class, whether a\n"
+      " * rule is fired (1) or not (0). */\n"
       "const float* {0}_rules_signals(void);\n"
       "const int8_t* {0}_rules_probabilities(void);\n"
       "int32_t {0}_rules_predicted_class(void);\n"
-      "int32_t {0}_rules_active(int32_t rule);\n\n"
+      "int32_t {0}_rules_active(int32_t rule);\n"
+      "/* The moving average of the rule's signal at the last step (what its levels compare). */\n"
+      "float {0}_rules_average(int32_t rule);\n\n"
       "#ifdef __cplusplus\n}}\n#endif\n\n#endif /* {1}_RULES_H */\n",
       name, NAME);
   return h;
@@ -169,6 +171,9 @@ std::string source(const RuleTables& t, const std::string& name, float output_sc
       "extern \"C\" int32_t {0}_rules_predicted_class(void) {{ return g_predicted; }}\n"
       "extern \"C\" int32_t {0}_rules_active(int32_t rule) {{\n"
       "  return rule >= 0 && rule < {1}_RULE_COUNT ? g_state[rule].active : 0;\n"
+      "}}\n"
+      "extern \"C\" float {0}_rules_average(int32_t rule) {{\n"
+      "  return rule >= 0 && rule < {1}_RULE_COUNT ? g_state[rule].average : 0.0f;\n"
       "}}\n",
       name, NAME);
   return s;

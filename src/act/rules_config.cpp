@@ -100,10 +100,9 @@ ActionSpec parse_action(const toml::node& n, const std::string& key, const std::
     const toml::node* to = s.node("to");
     if (to == nullptr) s.fail("set", "needs to = \"on\" or \"off\" (a switch) or to = a level");
     if (!it->level) {
-      auto t = s.str("to");
-      if (!t || (*t != "on" && *t != "off"))
+      if (!to->is_string() || (to->value_or(std::string_view()) != "on" && to->value_or(std::string_view()) != "off"))
         s.fail("to", fmt::format("'{}' is a switch: to = \"on\" or \"off\"", it->name));
-      a.level = *t == "on" ? 1 : 0;
+      a.level = to->value_or(std::string_view()) == "on" ? 1 : 0;
     } else {
       if (!to->is_integer())
         s.fail("to", fmt::format("'{}' is a level actuator: to = an integer in [{}, {}]", it->name, it->min, it->max));

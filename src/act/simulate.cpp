@@ -33,8 +33,8 @@ std::string upper(std::string s) {
 
 // The replay program: records of (int32 reset, uint32 time_s, float raw[INPUT_COUNT]) from
 // argv[1]; for every window "o W <output bytes in hex>", the rules' callbacks as
-// "e W KIND INDEX VALUE" (KIND in act::Event::Kind order) and "s W PREDICTED <signals as
-// hexadecimal floats>".
+// "e W KIND INDEX VALUE" (KIND in act::Event::Kind order), "s W PREDICTED <signals as
+// hexadecimal floats>" and "a W <each rule's moving average>".
 std::string harness(const std::string& name) {
   return fmt::format(
       "// tinyml simulate: recorded windows through the generated model and rules.\n"
@@ -72,6 +72,8 @@ std::string harness(const std::string& name) {
       "    }}\n"
       "    std::printf(\"s %d %d\", g_window, static_cast<int>({0}_rules_predicted_class()));\n"
       "    for (int i = 0; i < {1}_SIGNAL_COUNT; ++i) std::printf(\" %a\", static_cast<double>({0}_rules_signals()[i]));\n"
+      "    std::printf(\"\\na %d\", g_window);\n"
+      "    for (int i = 0; i < {1}_RULE_COUNT; ++i) std::printf(\" %a\", static_cast<double>({0}_rules_average(i)));\n"
       "    std::printf(\"\\n\");\n"
       "    ++g_window;\n"
       "  }}\n"
@@ -199,6 +201,8 @@ Steps run_generated(const fs::path& export_dir, const std::string& name, const s
     } else if (tag == "s") {
       w >> s.predicted;
       for (std::string v; w >> v;) s.signals.push_back(std::strtof(v.c_str(), nullptr));
+    } else if (tag == "a") {
+      for (std::string v; w >> v;) s.averages.push_back(std::strtof(v.c_str(), nullptr));
     }
   }
   return steps;
@@ -216,6 +220,7 @@ Steps run_host(const optimize::Int8File& f, const RuleTables& t, const std::vect
       s.events = rules.step(s.output.data(), scale, w.raw.data(), device_time(w.t_end));
       s.predicted = rules.predicted_class();
       s.signals = rules.signals();
+      for (std::size_t k = 0; k < t.rules.size(); ++k) s.averages.push_back(rules.average(k));
       steps[r].push_back(std::move(s));
     }
   }
@@ -325,8 +330,10 @@ SimulateResult simulate(const RuleTables& t, const std::vector<Recording>& recor
           firings.push_back(fj);
         }
         const std::size_t sig = static_cast<std::size_t>(t.rules[rule].signal);
-        line += fmt::format("  {:>9}  predicted {:<8} {} {:.2f}  {} {}{}{}\n", elapsed(t_now - rec.t_first),
-                            t.classes[static_cast<std::size_t>(s.predicted)], t.signal_names[sig], s.signals[sig],
+        const std::string avg =
+            t.rules[rule].average > 1 ? fmt::format(" (average {:.2f})", s.averages[rule]) : std::string();
+        line += fmt::format("  {:>9}  predicted {:<8} {} {:.2f}{}  {} {}{}{}\n", elapsed(t_now - rec.t_first),
+                            t.classes[static_cast<std::size_t>(s.predicted)], t.signal_names[sig], s.signals[sig], avg,
                             t.rule_names[rule], e.kind == Event::Kind::Fired ? "fired" : "released",
                             acts.empty() ? "" : ": " + fmt::format("{}", fmt::join(acts, ", ")), verdict);
       }

@@ -271,8 +271,8 @@ TEST(RtRuleSignals, ProbabilitiesWindowStatisticsAndExternalValues) {
       {TINYML_RT_SIGNAL_EXTERNAL, 0, 0}};
   float out[9] = {};
   ASSERT_EQ(tinyml_rt_rule_signals(sig, 9, &src, out), TINYML_RT_OK);
-  const float want[9] = {0.75f, 0.25f, 3, 1, 2.5f, 1, 4, 4, 2.5f};
-  for (int i = 0; i < 9; ++i) EXPECT_EQ(out[i], want[i]) << "signal " << i;
+  const float expected[9] = {0.75f, 0.25f, 3, 1, 2.5f, 1, 4, 4, 2.5f};
+  for (int i = 0; i < 9; ++i) EXPECT_EQ(out[i], expected[i]) << "signal " << i;
 
   float keep[1] = {-1};
   const auto refused = [&](tinyml_rt_signal s, tinyml_rt_signal_sources from, tinyml_rt_status want) {

@@ -189,7 +189,7 @@ TEST(ActConfig, ErrorsNameTheKey) {
     EXPECT_NE(error.find(part), std::string::npos) << "error: " << error << "\nexpected: " << part;
   }
   // Errors carry the line and column.
-  EXPECT_NE(error_of(kFan + rule + "above = 0.5\nactions = [{ set = \"fam\", to = \"on\" }]\n").find("p/tinyml.toml:7:"),
+  EXPECT_NE(error_of(kFan + rule + "above = 0.5\nactions = [{ set = \"fam\", to = \"on\" }]\n").find("p/tinyml.toml:19:"),
             std::string::npos);
   try {
     parse_project(R"(
@@ -399,6 +399,7 @@ above = 0.5
     act::Step s;
     s.predicted = 0;
     s.signals = {0.0f};
+    s.averages = {0.0f, 0.0f};
     using K = act::Event::Kind;
     if (tt == 630) s.events = {{K::Fired, 0, 0}, {K::Set, 0, 1}};  // caught, 30 s after 600
     if (tt == 660) s.events = {{K::Released, 0, 0}, {K::Set, 0, 0}, {K::Fired, 1, 0}};  // "other" is no detector

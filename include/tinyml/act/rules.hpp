@@ -95,6 +95,7 @@ class HostRules {
   // returns the events.
   std::vector<Event> step(const std::int8_t* logits, float output_scale, const float* raw, std::uint32_t time_s);
   const std::vector<float>& signals() const { return values_; }
+  float average(std::size_t rule) const { return states_[rule].average; }
   std::int32_t predicted_class() const { return predicted_; }
   const RuleTables& tables() const { return t_; }
 

@@ -50,6 +50,7 @@ struct Step {
   std::vector<std::int8_t> output;  // the model's int8 output
   std::int32_t predicted = 0;
   std::vector<float> signals;
+  std::vector<float> averages;  // per rule: the moving average its levels compared
   std::vector<Event> events;
   bool operator==(const Step&) const = default;
 };
