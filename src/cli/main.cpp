@@ -269,14 +269,20 @@ int cmd_eval(const std::string& model_path, const std::vector<std::string>& data
       // Float and int8 side by side; --min-accuracy applies to int8.
       const eval::Evaluation ef = eval::evaluate(d.y, nn::predict(f.model, d), d.classes);
       const eval::Evaluation ei = eval::evaluate(d.y, optimize::predict_int8(*q, d), d.classes);
+      const optimize::OutputDifference od = optimize::output_difference(f.model, *q, d);
       if (as_json) {
-        out[path] = {{"float", ef.json()}, {"int8", ei.json()}};
+        out[path] = {{"float", ef.json()},
+                     {"int8", ei.json()},
+                     {"output_difference", {{"max", od.max}, {"mean", od.mean}, {"step", od.step}}}};
       } else {
         std::cout << fmt::format("{}: accuracy float {:.4f}, int8 {:.4f} ({:+.2f} points); macro F1 float {:.4f}, int8 {:.4f}\n",
                                  path, ef.accuracy, ei.accuracy, 100 * (ei.accuracy - ef.accuracy), ef.macro_f1, ei.macro_f1);
         std::cout << fmt::format("  {:<14} {:>10} {:>10}\n", "class F1", "float", "int8");
         for (std::size_t c = 0; c < ef.classes.size(); ++c)
           std::cout << fmt::format("  {:<14} {:>10.4f} {:>10.4f}\n", ef.classes[c].name, ef.classes[c].f1, ei.classes[c].f1);
+        std::cout << fmt::format("  outputs (logits), int8 vs float: max difference {:.4f}, mean {:.4f} (one output step "
+                                 "is {:.4f})\n",
+                                 od.max, od.mean, od.step);
       }
       if (ei.accuracy < min_accuracy) below.push_back(fmt::format("{}: int8 accuracy {:.4f}", path, ei.accuracy));
     }

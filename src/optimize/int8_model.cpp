@@ -216,4 +216,38 @@ std::vector<std::int32_t> predict_int8(const Int8Model& q, const data::Dataset& 
   return out;
 }
 
+OutputDifference output_difference(nn::Model& m, const Int8Model& q, const data::Dataset& d,
+                                   const std::vector<std::int8_t>* int8_outputs) {
+  std::vector<std::int8_t> computed;
+  if (int8_outputs == nullptr) {
+    for (std::size_t i = 0; i < d.size(); ++i) {
+      const auto y = run_int8(q, data::raw_sample(d, i).data());
+      computed.insert(computed.end(), y.begin(), y.end());
+    }
+    int8_outputs = &computed;
+  }
+  const std::vector<std::int8_t>& yq = *int8_outputs;
+  const Int8Tensor& out = q.tensors[q.output];
+  OutputDifference r;
+  r.step = out.q.scale;
+  r.samples = d.size();
+  double sum = 0;
+  std::size_t n = 0;
+  const std::size_t ss = d.sample_size();
+  nn::Tensor x;
+  for (std::size_t b = 0; b < d.size(); b += 256) {  // float logits, a batch at a time
+    const std::size_t e = std::min(d.size(), b + 256);
+    x.reshape_for(static_cast<int>(e - b), m.input_shape);
+    std::copy_n(d.x.begin() + static_cast<long>(b * ss), (e - b) * ss, x.v.begin());
+    const auto& yf = m.forward(x, false).v;
+    for (std::size_t k = 0; k < yf.size() && n < yq.size(); ++k, ++n) {
+      const double diff = std::fabs(static_cast<double>(out.q.scale) * (yq[n] - out.q.zero_point) - yf[k]);
+      r.max = std::max(r.max, diff);
+      sum += diff;
+    }
+  }
+  r.mean = n ? sum / static_cast<double>(n) : 0.0;
+  return r;
+}
+
 }  // namespace tinyml::optimize

@@ -180,27 +180,11 @@ OptimizeStageResult run_optimize_stage(const Project& p, const fs::path& data_di
   {
     const int pt = parts[2].size() ? 2 : dp;
     const data::Dataset& t = parts[pt];
-    const std::vector<std::int8_t>& yq = q.outputs[pt];
-    const Int8Tensor& out = q.model.tensors[q.model.output];
-    double max_diff = 0, sum = 0;
-    std::size_t n = 0;
-    const std::size_t ss = t.sample_size();
-    nn::Tensor x;
-    for (std::size_t b = 0; b < t.size(); b += 256) {  // float logits, a batch at a time
-      const std::size_t e = std::min(t.size(), b + 256);
-      x.reshape_for(static_cast<int>(e - b), m.input_shape);
-      std::copy_n(t.x.begin() + static_cast<long>(b * ss), (e - b) * ss, x.v.begin());
-      const auto& yf = m.forward(x, false).v;
-      for (std::size_t k = 0; k < yf.size(); ++k, ++n) {
-        const double d = std::fabs(static_cast<double>(out.q.scale) * (yq[n] - out.q.zero_point) - yf[k]);
-        max_diff = std::max(max_diff, d);
-        sum += d;
-      }
-    }
+    const OutputDifference od = output_difference(m, q.model, t, &q.outputs[pt]);
     rep += fmt::format("int8 outputs vs float (logits, {} samples): max difference {:.4f}, mean {:.4f} "
                        "(one output step is {:.4f})\n",
-                       t.size(), max_diff, n ? sum / static_cast<double>(n) : 0.0, out.q.scale);
-    rj["output_difference"] = {{"max", max_diff}, {"mean", n ? sum / static_cast<double>(n) : 0.0}, {"step", out.q.scale}};
+                       t.size(), od.max, od.mean, od.step);
+    rj["output_difference"] = {{"max", od.max}, {"mean", od.mean}, {"step", od.step}};
   }
   const auto [dense, encoded] = weight_bytes(q.model);
   rep += fmt::format("size: {} parameters ({} bytes as float32), {} MACs; int8 weights and biases {} bytes, {} bytes "

@@ -81,4 +81,15 @@ std::vector<std::int8_t> quantize_input(const Int8Model& q, const float* raw_sam
 // class is the largest output (the int8 values order as the real ones do).
 std::vector<std::int32_t> predict_int8(const Int8Model& q, const data::Dataset& d);
 
+// How far the int8 outputs (dequantized) are from the float network's, over every output
+// of every sample of `d`: the largest and the mean absolute difference, and one output
+// step (the output scale) for scale. `int8_outputs`, when given, holds run_int8's outputs
+// of every sample in order (so they need not be computed again).
+struct OutputDifference {
+  double max = 0, mean = 0, step = 0;
+  std::size_t samples = 0;
+};
+OutputDifference output_difference(nn::Model& m, const Int8Model& q, const data::Dataset& d,
+                                   const std::vector<std::int8_t>* int8_outputs = nullptr);
+
 }  // namespace tinyml::optimize
