@@ -75,6 +75,23 @@ typedef struct tinyml_rt_signal_sources {
 tinyml_rt_status tinyml_rt_rule_signals(const tinyml_rt_signal* signals, int32_t count,
                                         const tinyml_rt_signal_sources* sources, float* out);
 
+/* An anomaly score for the EXTERNAL signals: the distance from the window to the nearest
+ * centroid of a k-means model fitted on normal windows (the host's k-means anomaly
+ * detector). Value i of the raw window is normalized as (x - offset[c]) * inv_scale[c] with
+ * c = i % channels, as the data stage normalizes; the square root is Newton's method (no
+ * libm), the same on every IEEE core. */
+typedef struct tinyml_rt_centroid_params {
+  const float* centroids; /* [count][dim], in normalized units */
+  int32_t count;          /* >= 1 */
+  int32_t dim;            /* >= 1, a multiple of channels */
+  const float* offset;    /* [channels], finite */
+  const float* inv_scale; /* [channels], finite */
+  int32_t channels;       /* >= 1 */
+} tinyml_rt_centroid_params;
+
+tinyml_rt_status tinyml_rt_nearest_centroid_f32(const tinyml_rt_centroid_params* params,
+                                                const float* raw, float* distance);
+
 /* ---- Rules ----------------------------------------------------------------------------- */
 
 typedef enum tinyml_rt_rule_compare {

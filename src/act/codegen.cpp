@@ -110,6 +110,25 @@ std::string source(const RuleTables& t, const std::string& name, float output_sc
       "const tinyml_rt_softmax_params softmax_params = {{{4}, {5}, {6}}};\n"
       "const tinyml_rt_shape output_shape = {{1, {{{2}_OUTPUT_COUNT, 1, 1, 1}}}};\n\n",
       name, kVersion, NAME, c_float_literal(output_scale), sp.input_multiplier, sp.input_left_shift, sp.diff_min);
+  if (t.anomaly) {
+    const AnomalyTables& a = *t.anomaly;
+    const auto floats = [&](const char* what, const std::vector<float>& v) {
+      s += fmt::format("const float anomaly_{}[{}] = {{", what, v.size());
+      for (std::size_t i = 0; i < v.size(); ++i) s += (i % 6 ? " " : "\n    ") + c_float_literal(v[i]) + ",";
+      s += "\n};\n";
+    };
+    s += fmt::format("// The k-means anomaly detector: {} centroids of {} normalized values; the signal\n"
+                     "// \"anomaly\" is the distance to the nearest one over the threshold {:g}.\n",
+                     a.count, a.dim, a.threshold);
+    floats("centroids", a.centroids);
+    floats("offset", a.offset);
+    floats("inv_scale", a.inv_scale);
+    s += fmt::format("const tinyml_rt_centroid_params anomaly_params = {{anomaly_centroids, {}, {}, anomaly_offset, "
+                     "anomaly_inv_scale, {}}};\n"
+                     "const float anomaly_threshold = {};\n"
+                     "float g_external[1];\n\n",
+                     a.count, a.dim, a.offset.size(), c_float_literal(a.threshold));
+  }
   s += fmt::format("const tinyml_rt_signal signals[{}] = {{\n", t.signals.size());
   for (std::size_t i = 0; i < t.signals.size(); ++i)
     s += fmt::format("    {{{}, {}, {}}}, /* {} */\n", t.signals[i].kind, t.signals[i].index, t.signals[i].stat,
@@ -158,8 +177,9 @@ std::string source(const RuleTables& t, const std::string& name, float output_sc
       "  int st = tinyml_rt_softmax_s8(&softmax_params, &output_shape, y, &output_shape, g_probabilities);\n"
       "  if (st != TINYML_RT_OK) return st;\n"
       "  const int32_t predicted = {0}_top_class();\n"
+      "{2}"
       "  const tinyml_rt_signal_sources sources = {{g_probabilities, {1}_CLASS_COUNT, predicted, raw,\n"
-      "                                            {1}_WINDOW_LENGTH, {1}_INPUT_FEATURES, nullptr, 0}};\n"
+      "                                            {1}_WINDOW_LENGTH, {1}_INPUT_FEATURES, {3}}};\n"
       "  st = tinyml_rt_rule_signals(signals, {1}_SIGNAL_COUNT, &sources, g_signals);\n"
       "  if (st != TINYML_RT_OK) return st;\n"
       "  g_predicted = predicted;\n"
@@ -175,7 +195,13 @@ std::string source(const RuleTables& t, const std::string& name, float output_sc
       "extern \"C\" float {0}_rules_average(int32_t rule) {{\n"
       "  return rule >= 0 && rule < {1}_RULE_COUNT ? g_state[rule].average : 0.0f;\n"
       "}}\n",
-      name, NAME);
+      name, NAME,
+      t.anomaly ? "  float distance = 0.0f;\n"
+                  "  st = tinyml_rt_nearest_centroid_f32(&anomaly_params, raw, &distance);\n"
+                  "  if (st != TINYML_RT_OK) return st;\n"
+                  "  g_external[0] = distance / anomaly_threshold;\n"
+                : "",
+      t.anomaly ? "g_external, 1" : "nullptr, 0");
   return s;
 }
 
@@ -186,6 +212,7 @@ RulesCode generate_rules_code(const RuleTables& t, const std::string& name, floa
   c.sources.emplace_back(name + "_rules.h", header(t, name));
   c.sources.emplace_back(name + "_rules.cpp", source(t, name, output_scale));
   c.runtime = {"tinyml_rt_rules.h", "rules.cpp", "rule_signals.cpp", "softmax.cpp"};
+  if (t.anomaly) c.runtime.push_back("centroid_distance.cpp");
   return c;
 }
 

@@ -54,8 +54,17 @@ tinyml_rt_rules RuleTables::view() const {
   return t;
 }
 
+tinyml_rt_centroid_params AnomalyTables::params() const {
+  return {centroids.data(), count, dim, offset.data(), inv_scale.data(), static_cast<std::int32_t>(offset.size())};
+}
+
+bool uses_anomaly(const ActConfig& c) {
+  return std::any_of(c.rules.begin(), c.rules.end(), [](const RuleSpec& r) { return r.signal == "anomaly"; });
+}
+
 RuleTables compile_rules(const ActConfig& c, const std::vector<std::string>& classes,
-                         const std::vector<std::string>& features, std::size_t window_length) {
+                         const std::vector<std::string>& features, std::size_t window_length,
+                         const AnomalyTables* anomaly) {
   if (classes.size() < 2) input_error("{}: [[rules]] need a classifier: the model has no class names", c.file);
   if (features.empty() || window_length == 0)
     input_error("{}: [[rules]] need the model's input features and window length", c.file);
@@ -95,6 +104,15 @@ RuleTables compile_rules(const ActConfig& c, const std::vector<std::string>& cla
   };
   for (const RuleSpec& r : c.rules) {
     const tinyml_rt_signal sig = resolve_signal(r, classes, features);
+    if (sig.kind == TINYML_RT_SIGNAL_EXTERNAL) {
+      if (anomaly == nullptr)
+        input_error("{}: {}.signal: 'anomaly' needs the train stage's k-means [anomaly] detector", r.where, r.key);
+      if (static_cast<std::size_t>(anomaly->dim) != window_length * features.size() ||
+          anomaly->offset.size() != features.size())
+        input_error("{}: {}.signal: the [anomaly] detector reads {} values, the model's windows have {}", r.where,
+                    r.key, anomaly->dim, window_length * features.size());
+      t.anomaly = *anomaly;
+    }
     std::string name = r.signal;
     if (sig.kind == TINYML_RT_SIGNAL_FEATURE) name = features[static_cast<std::size_t>(sig.index)] + "." + kStatNames[sig.stat];
     tinyml_rt_rule x{};
@@ -167,6 +185,16 @@ std::vector<Event> HostRules::step(const std::int8_t* logits, float output_scale
   src.raw = raw;
   src.length = static_cast<std::int32_t>(t_.window_length);
   src.features = static_cast<std::int32_t>(t_.features);
+  float external = 0.0f;
+  if (t_.anomaly) {
+    const tinyml_rt_centroid_params cp = t_.anomaly->params();
+    float distance = 0.0f;
+    if (tinyml_rt_nearest_centroid_f32(&cp, raw, &distance) != TINYML_RT_OK)
+      failure("the runtime refused the anomaly detector's centroids");
+    external = distance / t_.anomaly->threshold;
+    src.external = &external;
+    src.external_count = 1;
+  }
   if (tinyml_rt_rule_signals(t_.signals.data(), static_cast<std::int32_t>(t_.signals.size()), &src, values_.data()) !=
       TINYML_RT_OK)
     failure("the runtime refused the rules' signals");

@@ -206,6 +206,7 @@ tinyml_rt_signal resolve_signal(const RuleSpec& r, const std::vector<std::string
     rule_error(r, "class", fmt::format("'{}' is not a class of the model (classes: {})", r.when_class, list(classes)));
   const std::string& sig = r.signal;
   if (sig == "probability") return {TINYML_RT_SIGNAL_PROBABILITY, 0, 0};
+  if (sig == "anomaly") return {TINYML_RT_SIGNAL_EXTERNAL, 0, 0};
   if (sig.starts_with("probability.")) {
     const std::string c = sig.substr(12);
     const std::int32_t k = index_in(classes, c);
@@ -228,14 +229,14 @@ tinyml_rt_signal resolve_signal(const RuleSpec& r, const std::vector<std::string
   const std::int32_t f = index_in(features, feature);
   if (f < 0 && !features.empty())
     rule_error(r, "signal",
-               fmt::format("'{}' is not a signal: expected probability, probability.<class> (classes: {}) or "
-                           "<feature>[.last|.first|.mean|.min|.max|.delta] (features: {})",
+               fmt::format("'{}' is not a signal: expected probability, probability.<class> (classes: {}), "
+                           "<feature>[.last|.first|.mean|.min|.max|.delta] (features: {}) or anomaly",
                            sig, list(classes), list(features)));
   return {TINYML_RT_SIGNAL_FEATURE, f, stat};
 }
 
 ActConfig parse_act(const toml::table& root, const std::string& file, const std::vector<std::string>& classes,
-                    const std::vector<std::string>& features) {
+                    const std::vector<std::string>& features, bool kmeans_anomaly) {
   ActConfig c;
   c.file = file;
   Section top(root, "", file);
@@ -250,6 +251,9 @@ ActConfig parse_act(const toml::table& root, const std::string& file, const std:
       if (!names.insert(upper(r.name)).second)
         rule_error(r, "name", fmt::format("two rules are named '{}' (names are compared in upper case)", r.name));
       resolve_signal(r, classes, features);
+      if (r.signal == "anomaly" && !kmeans_anomaly)
+        rule_error(r, "signal", "'anomaly' is the score of the [anomaly] detector with method = \"kmeans\" (the one "
+                                "that runs on the device): the project has none");
       c.rules.push_back(std::move(r));
     }
   }

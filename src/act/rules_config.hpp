@@ -15,10 +15,11 @@ namespace tinyml::act {
 inline constexpr const char* kStatNames[] = {"last", "first", "mean", "min", "max", "delta"};
 
 // `classes` and `features` are the data section's names when the project gives them
-// (empty: checked later, against the model, by compile_rules). InputError naming the
-// file, line, column and key of the first problem.
+// (empty: checked later, against the model, by compile_rules); `kmeans_anomaly` whether
+// the project trains a k-means [anomaly] detector (the "anomaly" signal). InputError naming
+// the file, line, column and key of the first problem.
 ActConfig parse_act(const toml::table& root, const std::string& file, const std::vector<std::string>& classes,
-                    const std::vector<std::string>& features);
+                    const std::vector<std::string>& features, bool kmeans_anomaly);
 
 // The signal a rule watches, resolved; InputError naming the rule's key when a class,
 // feature or statistic does not exist. An empty list is not checked.

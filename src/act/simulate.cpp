@@ -253,6 +253,7 @@ SimulateResult simulate(const RuleTables& t, const std::vector<Recording>& recor
   double paced_s = 0;  // replayed time already shown (over every recording)
 
   std::map<std::string, std::size_t> action_counts;
+  std::vector<std::size_t> fired_total(t.rules.size(), 0), fired_in_event(t.rules.size(), 0);
   json recs = json::array();
   std::string table = fmt::format("  {:<12} {:<10} {:>8} {:>6} {:>8} {:>7} {:>7} {:>8} {:>7} {:>9}\n", "recording",
                                   "part", "readings", "hours", "windows", "events", "caught", "delay s", "false",
@@ -308,10 +309,14 @@ SimulateResult simulate(const RuleTables& t, const std::vector<Recording>& recor
           acts.push_back(describe_event(t, s.events[j]));
         }
         std::string verdict;
+        std::size_t ev = rec.events.size();
+        for (std::size_t x = 0; x < rec.events.size(); ++x)
+          if (t_now >= rec.events[x].t_first && t_now <= rec.events[x].t_last + grace) ev = x;
+        if (e.kind == Event::Kind::Fired) {
+          ++fired_total[rule];
+          if (ev < rec.events.size()) ++fired_in_event[rule];
+        }
         if (e.kind == Event::Kind::Fired && detector[rule]) {
-          std::size_t ev = rec.events.size();
-          for (std::size_t x = 0; x < rec.events.size(); ++x)
-            if (t_now >= rec.events[x].t_first && t_now <= rec.events[x].t_last + grace) ev = x;
           json fj = {{"time_s", t_now}, {"rule", t.rule_names[rule]}};
           if (ev == rec.events.size()) {
             ++false_alarms;
@@ -390,6 +395,16 @@ SimulateResult simulate(const RuleTables& t, const std::vector<Recording>& recor
   s += fmt::format("false alarms: {} in {:.1f} h of replay ({:.2f} per hour); a firing counts as a detection up to {:.0f} s "
                    "after an event's last reading\n",
                    res.false_alarms, res.hours, per_hour, grace);
+  std::vector<std::string> per_rule;
+  json rules_json = json::object();
+  for (std::size_t k = 0; k < t.rules.size(); ++k) {
+    per_rule.push_back(fmt::format("{}{} fired {} time{} ({} during a labelled event, {} outside)", t.rule_names[k],
+                                   detector[k] ? " (detector)" : "", fired_total[k], fired_total[k] == 1 ? "" : "s",
+                                   fired_in_event[k], fired_total[k] - fired_in_event[k]));
+    rules_json[t.rule_names[k]] = {{"fired", fired_total[k]}, {"during_events", fired_in_event[k]},
+                                   {"detector", static_cast<bool>(detector[k])}};
+  }
+  s += fmt::format("rules: {}\n", fmt::join(per_rule, "; "));
   std::vector<std::string> acts;
   for (const auto& [what, n] : action_counts) acts.push_back(fmt::format("{} x{}", what, n));
   s += fmt::format("actions: {}\n", acts.empty() ? std::string("none") : fmt::format("{}", fmt::join(acts, "; ")));
@@ -413,6 +428,7 @@ SimulateResult simulate(const RuleTables& t, const std::vector<Recording>& recor
               {"grace_s", grace},
               {"windows", res.windows},
               {"actions", actions},
+              {"rules", rules_json},
               {"agree", res.agree}};
   if (!res.agree) res.json["first_difference"] = res.first_difference;
   return res;

@@ -4,10 +4,12 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <variant>
 
 #include <fmt/format.h>
 
 #include "tinyml/act/codegen.hpp"
+#include "tinyml/classic/model_file.hpp"
 #include "tinyml/data/split.hpp"
 #include "tinyml/data/window.hpp"
 #include "tinyml/error.hpp"
@@ -33,7 +35,28 @@ act::RuleTables project_rule_tables(const Project& p, const optimize::Int8File& 
   if (features.empty() || inputs % features.size() != 0)
     input_error("{}: [[rules]] need the model's input features (the int8 model's input has {} values)", p.file.string(),
                 inputs);
-  return act::compile_rules(p.act, f.classes, features, inputs / features.size());
+  if (!act::uses_anomaly(p.act)) return act::compile_rules(p.act, f.classes, features, inputs / features.size());
+  // The "anomaly" signal: the train stage's k-means detector, run on the device.
+  const fs::path path = p.build_dir / "train" / "anomaly.tmc";
+  const classic::ClassicModelFile cf = classic::load_classic(path);
+  const auto* det = std::get_if<classic::AnomalyDetector>(&cf.model);
+  if (det == nullptr || det->method != "kmeans")
+    input_error("{}: the rules' \"anomaly\" signal needs a k-means anomaly detector; {} is not one", p.file.string(),
+                path.string());
+  const classic::KMeans& km = det->kmeans.model();
+  act::AnomalyTables a;
+  a.centroids = km.centroids;
+  a.count = static_cast<std::int32_t>(km.k());
+  a.dim = static_cast<std::int32_t>(km.dim);
+  a.threshold = static_cast<float>(det->threshold);
+  const data::Normalization& n = cf.normalization;
+  for (std::size_t c = 0; c < features.size(); ++c) {
+    const bool normalized = n.method != "none" && c < n.offset.size() && c < n.scale.size();
+    a.offset.push_back(normalized ? static_cast<float>(n.offset[c]) : 0.0f);
+    a.inv_scale.push_back(normalized ? static_cast<float>(1.0 / n.scale[c]) : 1.0f);
+  }
+  if (!(a.threshold > 0)) input_error("{}: the anomaly detector's threshold {} is not positive", path.string(), det->threshold);
+  return act::compile_rules(p.act, f.classes, features, inputs / features.size(), &a);
 }
 
 deploy::ExportOptions with_rules(const Project& p, const optimize::Int8File& f, deploy::ExportOptions eo) {

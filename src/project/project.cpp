@@ -475,7 +475,8 @@ Project parse_project(std::string_view text, const fs::path& file) {
     if (!p.deploy_enabled) s.fail("core", "[target] budgets the deployed model: the project has no [deploy]");
   }
 
-  p.act = act::parse_act(root, fname, p.columns.class_names, p.columns.features);
+  p.act = act::parse_act(root, fname, p.columns.class_names, p.columns.features,
+                         p.anomaly_enabled && p.anomaly.method == "kmeans");
   if (p.act.enabled() && !p.deploy_enabled) {
     const toml::node* n = root.get("rules");
     input_error("{}: [[rules]] run in the exported code: the project has no [deploy]", where(fname, n->source()));

@@ -8,7 +8,8 @@
 #     I/O and no OS calls;
 #   - the int8 kernels reference no floating-point helper (__aeabi_f*/__aeabi_d*, int to
 #     float conversions); only prepare, quantize, quantize_affine and dequantize (the float
-#     helpers) and the rules engine (rules, rule_signals: float levels and signals) may;
+#     helpers) and the rules engine (rules, rule_signals, centroid_distance: float levels and
+#     signals) may;
 #   - no object has a static constructor (.init_array / .ctors).
 # Usage: cross_build.sh RUNTIME_DIR BUILD_DIR. Fails (exit 1) when the toolchain is missing.
 set -euo pipefail
@@ -33,7 +34,7 @@ for tool in arm-none-eabi-g++ arm-none-eabi-gcc arm-none-eabi-ar arm-none-eabi-n
 done
 
 flags=(-mcpu=cortex-m4 -mthumb -Os -fno-exceptions -fno-rtti -Wall -Wextra -Werror -std=c++17)
-float_helpers=" prepare quantize quantize_affine dequantize rules rule_signals "
+float_helpers=" prepare quantize quantize_affine dequantize rules rule_signals centroid_distance "
 allowed='^(memcpy|memset|memmove|__aeabi_(ldivmod|uldivmod|idiv|uidiv|idivmod|uidivmod|lmul|llsl|llsr|lasr|lcmp|ulcmp|memcpy[48]?|memmove[48]?|memset[48]?|memclr[48]?))$'
 float_symbols='^__aeabi_([fd]|u?[il]2[fd])'
 

@@ -293,3 +293,39 @@ TEST(RtRuleSignals, ProbabilitiesWindowStatisticsAndExternalValues) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(RtRuleSignals, NearestCentroidDistanceInNormalizedUnits) {
+  // Two features normalized as (x - 10) * 0.5 and (x - 0) * 1; windows of 2 readings (dim 4).
+  const float offset[2] = {10, 0};
+  const float inv_scale[2] = {0.5f, 1};
+  const float centroids[8] = {0, 0, 0, 0, /**/ 5, 5, 5, 5};
+  const tinyml_rt_centroid_params p = {centroids, 2, 4, offset, inv_scale, 2};
+  // Normalized (3, 0, 0, 4): 5 from the first centroid, sqrt(4 + 25 + 25 + 1) from the second.
+  const float raw[4] = {16, 0, 10, 4};
+  float d = -1;
+  ASSERT_EQ(tinyml_rt_nearest_centroid_f32(&p, raw, &d), TINYML_RT_OK);
+  EXPECT_EQ(d, 5.0f);
+  const float at_second[4] = {20, 5, 20, 5};
+  ASSERT_EQ(tinyml_rt_nearest_centroid_f32(&p, at_second, &d), TINYML_RT_OK);
+  EXPECT_EQ(d, 0.0f);
+  // Newton's square root against the library's over many magnitudes (no normalization:
+  // the distance to the first centroid is |v| itself).
+  const float zero[2] = {0, 0};
+  const float unit[2] = {1, 1};
+  const tinyml_rt_centroid_params raw_units = {centroids, 1, 4, zero, unit, 2};
+  uint32_t seed = 7;
+  for (int i = 0; i < 2000; ++i) {
+    seed = seed * 1664525u + 1013904223u;
+    const float v = static_cast<float>(seed % 100000 + 1) * std::pow(10.0f, static_cast<float>(i % 9) - 4.0f);
+    const float one[4] = {v, 0, 0, 0};
+    ASSERT_EQ(tinyml_rt_nearest_centroid_f32(&raw_units, one, &d), TINYML_RT_OK);
+    EXPECT_FLOAT_EQ(d, std::sqrt(v * v)) << v;
+  }
+  const tinyml_rt_centroid_params bad = {centroids, 2, 3, offset, inv_scale, 2};
+  EXPECT_EQ(tinyml_rt_nearest_centroid_f32(&bad, raw, &d), TINYML_RT_BAD_SHAPE);
+  EXPECT_EQ(tinyml_rt_nearest_centroid_f32(&p, nullptr, &d), TINYML_RT_NULL_POINTER);
+}
+
+}  // namespace

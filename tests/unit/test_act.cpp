@@ -130,7 +130,7 @@ TEST(ActConfig, ErrorsNameTheKey) {
        "rules[0].signal: 'hot' is not a class of the model"},
       {kFan + rule + "above = 50\nsignal = \"humidty\"\n",
        "rules[0].signal: 'humidty' is not a signal: expected probability, probability.<class> (classes: normal, "
-       "event) or <feature>[.last|.first|.mean|.min|.max|.delta] (features: humidity, temperature)"},
+       "event), <feature>[.last|.first|.mean|.min|.max|.delta] (features: humidity, temperature) or anomaly"},
       {kFan + rule + "above = 50\nsignal = \"humidity.median\"\n",
        "rules[0].signal: 'median' is not a statistic of a window"},
       {kFan + rule + "above = 1.5\n",
@@ -181,6 +181,8 @@ TEST(ActConfig, ErrorsNameTheKey) {
        "simulate.detectors: 'x' is not a rule (rules: r)"},
       {kFan + rule + "above = 0.5\n[simulate]\npart = \"later\"\n",
        "simulate.part: 'later' is not valid"},
+      {kFan + rule + "signal = \"anomaly\"\nabove = 2\n",
+       "rules[0].signal: 'anomaly' is the score of the [anomaly] detector with method = \"kmeans\""},
       {"[simulate]\npart = \"test\"\n",
        "[simulate] replays data through the rules: the project has no [[rules]]"},
   };
@@ -336,10 +338,33 @@ signal = "temperature.mean"
 below = 20.5
 release = 21
 actions = [{ alert = "critical", text = "cool" }]
+
+[[rules]]
+name = "odd"
+signal = "anomaly"
+above = 1
+release = 0.8
+average = 2
+actions = [{ publish = "t/odd" }]
+
+[anomaly]
+method = "kmeans"
 )"),
                             "p/tinyml.toml");
   const optimize::Int8File f = tiny_model();
-  const act::RuleTables t = act::compile_rules(p.act, f.classes, f.normalization.features, 4);
+  // Three "normal" windows as centroids, in normalized units ((x - 50) / 5, (x - 20) / 2).
+  act::AnomalyTables a;
+  a.count = 3;
+  a.dim = 8;
+  a.offset = {50, 20};
+  a.inv_scale = {0.2f, 0.5f};
+  a.threshold = 1.5f;
+  for (int k = 0; k < 3; ++k)
+    for (int i = 0; i < 4; ++i) {
+      a.centroids.push_back(0.3f * static_cast<float>(k - 1));
+      a.centroids.push_back(0.1f * static_cast<float>(i));
+    }
+  const act::RuleTables t = act::compile_rules(p.act, f.classes, f.normalization.features, 4, &a);
   const fs::path dir = fs::temp_directory_path() / "tinyml_test_act_generated";
   fs::remove_all(dir);
   deploy::ExportOptions eo;
@@ -349,7 +374,7 @@ actions = [{ alert = "critical", text = "cool" }]
   eo.extra_runtime = code.runtime;
   const deploy::ExportResult r = deploy::export_model(f, dir / "export", eo);
   for (const char* file : {"src/tiny_rules.h", "src/tiny_rules.cpp", "src/rules.cpp", "src/rule_signals.cpp",
-                           "src/softmax.cpp", "src/tinyml_rt_rules.h"})
+                           "src/softmax.cpp", "src/centroid_distance.cpp", "src/tinyml_rt_rules.h"})
     EXPECT_NE(std::find(r.files.begin(), r.files.end(), file), r.files.end()) << file;
 
   const std::vector<act::Recording> recs = tiny_recordings();
@@ -366,8 +391,14 @@ actions = [{ alert = "critical", text = "cool" }]
       for (const auto& e : host[k][i].events) ++per_kind[static_cast<std::size_t>(e.kind)];
     }
   }
-  // The rules did something of every kind (fired, released, set, alert, publish).
+  // The rules did something of every kind (fired, released, set, alert, publish), every rule fired.
   for (std::size_t kind = 0; kind < 5; ++kind) EXPECT_GT(per_kind[kind], 0u) << "event kind " << kind;
+  std::vector<std::size_t> fired(t.rules.size(), 0);
+  for (const auto& rec : host)
+    for (const auto& s : rec)
+      for (const auto& e : s.events)
+        if (e.kind == act::Event::Kind::Fired) ++fired[static_cast<std::size_t>(e.index)];
+  for (std::size_t k = 0; k < fired.size(); ++k) EXPECT_GT(fired[k], 0u) << t.rule_names[k] << " never fired";
   EXPECT_GT(events, 20u);
   fs::remove_all(dir);
 }

@@ -33,7 +33,7 @@ struct ActionSpec {
 struct RuleSpec {
   std::string name;
   std::string key, where;    // "rules[0]" and its file:line:column
-  std::string signal;        // probability | probability.<class> | <feature>[.<stat>]
+  std::string signal;        // probability | probability.<class> | <feature>[.<stat>] | anomaly
   std::string when_class;    // empty: any predicted class
   bool above = true;         // above = on level (else below = on level)
   double on_level = 0, off_level = 0;
@@ -59,6 +59,16 @@ struct ActConfig {
   bool enabled() const { return !rules.empty(); }
 };
 
+// The k-means anomaly detector behind the "anomaly" signal (the train stage's
+// anomaly.tmc): score = distance to the nearest centroid / threshold, so 1 is the
+// detector's threshold.
+struct AnomalyTables {
+  std::vector<float> centroids, offset, inv_scale;  // normalized units; per feature
+  std::int32_t count = 0, dim = 0;
+  float threshold = 1;
+  tinyml_rt_centroid_params params() const;  // points into this object
+};
+
 // The rules compiled for one model: the runtime's tables and the names behind each index.
 struct RuleTables {
   std::vector<tinyml_rt_signal> signals;
@@ -69,14 +79,18 @@ struct RuleTables {
   std::vector<Actuator> actuators;
   std::vector<std::string> classes;
   std::size_t window_length = 1, features = 1;
+  std::optional<AnomalyTables> anomaly;  // when a rule watches "anomaly" (external value 0)
   tinyml_rt_rules view() const;  // points into this object
 };
 
 // Resolves every name (class, feature, actuator, detector) against the model's classes and
 // features; InputError naming the file and key of the first one that does not resolve.
 // window_length x features is the model's input.
+// `anomaly` is needed when a rule watches "anomaly".
 RuleTables compile_rules(const ActConfig& c, const std::vector<std::string>& classes,
-                         const std::vector<std::string>& features, std::size_t window_length);
+                         const std::vector<std::string>& features, std::size_t window_length,
+                         const AnomalyTables* anomaly = nullptr);
+bool uses_anomaly(const ActConfig& c);
 
 // What the rules did at one step, in callback order.
 struct Event {
