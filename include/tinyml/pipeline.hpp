@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tinyml/act/rules.hpp"
+#include "tinyml/act/simulate.hpp"
 #include "tinyml/classic/model_file.hpp"
 #include "tinyml/data/dataset.hpp"
 #include "tinyml/data/table.hpp"
@@ -32,6 +34,11 @@ struct DataStageResult {
 };
 
 DataStageResult run_data_stage(const Project& p);
+
+// The data stage's table before splitting: every table source loaded, merged and cleaned
+// as the project says. The sources' and cleaning's report lines are added to `report`
+// and `report_json`.
+data::Table load_clean_table(const Project& p, std::string& report, nlohmann::json& report_json);
 
 struct TrainStageResult {
   bool has_model = false;  // the [model] network was trained (model, result, validation, test)
@@ -85,11 +92,42 @@ DeployStageResult run_deploy_stage(const Project& p, const std::filesystem::path
                                    const std::filesystem::path& optimize_dir, const std::filesystem::path& out_dir,
                                    std::ostream& os);
 
+// The project's [[rules]] compiled for its int8 model (class and feature names resolved),
+// and export options that put them beside the model (act/codegen.hpp) when it has rules.
+act::RuleTables project_rule_tables(const Project& p, const optimize::Int8File& f);
+deploy::ExportOptions with_rules(const Project& p, const optimize::Int8File& f, deploy::ExportOptions eo);
+
+// The recordings `tinyml simulate` replays: the project's sources (or `data_file`, read as
+// the first source), cleaned and windowed as the data stage does, one recording per group
+// (device) whose readings belong to `part` (train, validation, test, or all), with the
+// labelled events of each.
+std::vector<act::Recording> replay_recordings(const Project& p, const std::string& part,
+                                              const std::filesystem::path& data_file);
+
+struct SimulateStageOptions {
+  std::string part;                 // empty: [simulate] part
+  std::filesystem::path data_file;  // empty: the project's sources
+  double speed = -1;                // < 0: [simulate] speed
+  bool timeline = true;
+};
+
+struct SimulateStageResult {
+  act::SimulateResult sim;
+  std::string report;  // the summary
+  nlohmann::json report_json;
+};
+
+// Replays the recordings through the exported code of `deploy_dir`/<name> (built for the
+// host) and through the host's int8 run and rules; the timeline goes to `timeline`.
+SimulateStageResult run_simulate_stage(const Project& p, const std::filesystem::path& optimize_dir,
+                                       const std::filesystem::path& deploy_dir, const std::filesystem::path& out_dir,
+                                       const SimulateStageOptions& so, std::ostream& timeline);
+
 struct BuildOptions {
   bool force = false;  // run every stage even when its inputs are unchanged
   bool json = false;   // print the reports as one JSON document
   bool progress = false;  // draw progress bars (a terminal)
-  std::string until;      // stop after this stage ("data", "train", "optimize", "deploy"); empty: every stage
+  std::string until;      // stop after this stage ("data", "train", "optimize", "deploy", "simulate"); empty: every stage
 };
 
 // Returns the process exit status. Progress and reports go to `out`.

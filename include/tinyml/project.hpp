@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "tinyml/act/rules.hpp"
 #include "tinyml/classic/tree.hpp"
 #include "tinyml/data/clean.hpp"
 #include "tinyml/data/csv.hpp"
@@ -100,11 +101,16 @@ struct Project {
     double flash_kb = 0, ram_kb = 0, clock_mhz = 0;  // 0: no limit / unknown
     double latency_ms = 0;                            // 0: no limit
   } target;
+  // [actuators], [[rules]] and [simulate]: rules compiled into the exported code, and the
+  // replay of recorded readings through model and rules (act/rules.hpp).
+  act::ActConfig act;
   // Whether the train stage has anything to train.
   bool trains() const { return model_enabled || knn_enabled || tree_enabled || forest_enabled || anomaly_enabled; }
   // Each stage's configuration in a canonical form (no comments, no layout), hashed with
   // its inputs to decide whether the stage must run again.
-  std::string data_config, train_config, optimize_config, deploy_config;
+  // The deploy stage's includes [actuators] and [[rules]] (they are part of the exported
+  // code); simulate_config is [simulate].
+  std::string data_config, train_config, optimize_config, deploy_config, simulate_config;
 };
 
 Project parse_project(std::string_view text, const std::filesystem::path& file);

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "act_commands.hpp"
 #include "deploy_commands.hpp"
 #include "tinyml/classic/model_file.hpp"
 #include "tinyml/data/clean.hpp"
@@ -591,10 +592,12 @@ int main(int argc, char** argv) {
   std::string build_dir;
   build_cmd->add_option("--build-dir", build_dir, "Write artefacts here instead of build/ beside the project file");
   build_cmd->add_flag("--json", bopt.json, "Print the reports as JSON");
-  build_cmd->add_option("--until", bopt.until, "Stop after this stage: data, train, optimize or deploy");
+  build_cmd->add_option("--until", bopt.until, "Stop after this stage: data, train, optimize, deploy or simulate");
 
   cli::DeployCommands deploy_cmds;
   deploy_cmds.add(app);
+  cli::ActCommands act_cmds;
+  act_cmds.add(app);
 
   try {
     app.parse(argc, argv);
@@ -616,6 +619,7 @@ int main(int argc, char** argv) {
     if (*deploy_stage_cmd.cmd) return deploy_stage_cmd.run("deploy", "[deploy] section");
     if (*deploy_cmds.export_cmd) return deploy_cmds.run_export();
     if (*deploy_cmds.verify_cmd) return deploy_cmds.run_verify();
+    if (*act_cmds.simulate_cmd) return act_cmds.run_simulate();
     if (*build_cmd) {
       Project p = load_project(project_file);
       if (!build_dir.empty()) p.build_dir = build_dir;

@@ -494,10 +494,20 @@ GeneratedCode generate_code(const optimize::Int8File& f, const ExportOptions& o)
   const std::string h = w.header();
   const std::string cpp = w.source();
   w.kernels.insert("quantize_affine.cpp");
+  std::vector<std::string> headers = {"tinyml_rt.h", "rt_internal.hpp", "rt_dsp.hpp", "rt_paths.hpp",
+                                      "fixedpoint.hpp", "float_helpers.hpp"};
+  for (const auto& r : o.extra_runtime) {
+    if (r.ends_with(".cpp"))
+      w.kernels.insert(r);
+    else if (std::find(headers.begin(), headers.end(), r) == headers.end())
+      headers.push_back(r);
+  }
   g.result.weight_bytes = w.const_bytes;
   g.result.runtime_sources.assign(w.kernels.begin(), w.kernels.end());
 
   std::vector<std::string> sources = {o.name + ".cpp"};
+  for (const auto& [file, text] : o.extra_sources)
+    if (file.ends_with(".cpp")) sources.push_back(file);
   for (const auto& k : g.result.runtime_sources) sources.push_back(k);
   auto add = [&](std::string path, std::string text) {
     g.result.files.push_back(path);
@@ -505,8 +515,8 @@ GeneratedCode generate_code(const optimize::Int8File& f, const ExportOptions& o)
   };
   add("src/" + o.name + ".h", h);
   add("src/" + o.name + ".cpp", cpp);
-  for (const char* hdr : {"tinyml_rt.h", "rt_internal.hpp", "rt_dsp.hpp", "rt_paths.hpp", "fixedpoint.hpp", "float_helpers.hpp"})
-    add(std::string("src/") + hdr, std::string(runtime_file(hdr)));
+  for (const auto& [file, text] : o.extra_sources) add("src/" + file, text);
+  for (const auto& hdr : headers) add("src/" + hdr, std::string(runtime_file(hdr)));
   for (const auto& k : g.result.runtime_sources) add("src/" + k, std::string(runtime_file(k)));
   add("CMakeLists.txt", cmake_file(o.name, sources));
   add(o.name + ".mk", make_fragment(o.name, sources));
@@ -525,6 +535,9 @@ ExportResult export_model(const optimize::Int8File& f, const std::filesystem::pa
   outputs.commit();
   return g.result;
 }
+
+std::string c_float_literal(float v) { return flit(v); }
+std::string c_string_literal(std::string_view s) { return cstr(s); }
 
 std::string_view runtime_file(std::string_view name) {
   for (const auto& f : runtime_files())

@@ -138,9 +138,10 @@ int optimize_stage(const Project& p, const std::string& train_hash, const BuildO
 }
 
 int deploy_stage(const Project& p, const std::string& optimize_hash, const BuildOptions& opt, std::ostream& os,
-                 json& all) {
+                 json& all, std::string& hash_out) {
   const fs::path dir = p.build_dir / "deploy";
   const std::string hash = hex64(hash64(p.deploy_config, hash64(optimize_hash)));
+  hash_out = hash;
   if (stage_fresh(dir, hash, {"report.json", "report.txt"}, opt.force)) {
     all["deploy"] = json::parse(read_file(dir / "report.json"));
     all["deploy"]["up_to_date"] = true;
@@ -173,12 +174,76 @@ int deploy_stage(const Project& p, const std::string& optimize_hash, const Build
   return 0;
 }
 
+// Replays the project's recordings through the exported model and rules; fails when the
+// generated code and the host disagree.
+int simulate_stage(const Project& p, const std::string& deploy_hash, const BuildOptions& opt, std::ostream& os,
+                   json& all) {
+  const fs::path dir = p.build_dir / "simulate";
+  const std::string hash = hex64(hash64(p.simulate_config, hash64(deploy_hash)));
+  if (stage_fresh(dir, hash, {"report.json", "report.txt", "timeline.txt"}, opt.force)) {
+    all["simulate"] = json::parse(read_file(dir / "report.json"));
+    all["simulate"]["up_to_date"] = true;
+    if (!opt.json) {
+      fmt::print(os, "[simulate] up to date (inputs unchanged, hash {}); the last replay:\n", hash);
+      print_tagged(os, "simulate", read_file(dir / "report.txt"));
+    }
+    return 0;
+  }
+  fs::remove(dir / ".inputs-hash");
+  if (!opt.json)
+    fmt::print(os, "[simulate] replaying recorded readings through the exported model and rules ({})\n",
+               (p.build_dir / "deploy" / p.deploy.name).string());
+  // The timeline goes out as it happens (paced with [simulate] speed) and to timeline.txt.
+  std::ostringstream timeline;
+  struct Tee : std::streambuf {
+    std::ostream* a;
+    std::ostream* b;
+    bool line_start = true;
+    int overflow(int c) override {
+      if (c == EOF) return 0;
+      if (line_start && a) *a << "[simulate] ";
+      line_start = c == '\n';
+      if (a) a->put(static_cast<char>(c));
+      b->put(static_cast<char>(c));
+      return c;
+    }
+    int sync() override {
+      if (a) a->flush();
+      return 0;
+    }
+  } tee;
+  tee.a = opt.json ? nullptr : &os;
+  tee.b = &timeline;
+  std::ostream tl(&tee);
+  SimulateStageResult r = run_simulate_stage(p, p.build_dir / "optimize", p.build_dir / "deploy", dir, {}, tl);
+  tl.flush();
+  r.report_json["inputs_hash"] = hash;
+  r.report_json["up_to_date"] = false;
+  AtomicOutputs outs;
+  outs.add(dir / "report.txt", r.report);
+  outs.add(dir / "report.json", r.report_json.dump(2) + "\n");
+  outs.add(dir / "timeline.txt", timeline.str());
+  outs.commit();
+  all["simulate"] = r.report_json;
+  if (!opt.json) {
+    print_tagged(os, "simulate", r.report);
+    fmt::print(os, "[simulate] wrote report.txt/.json and timeline.txt to {}\n", dir.string());
+  }
+  if (!r.sim.agree) {
+    fmt::print(std::cerr, "tinyml: failure: [simulate] the generated code and the host's rules differ: {}\n",
+               r.sim.first_difference);
+    return 1;
+  }
+  write_file_atomic(dir / ".inputs-hash", hash);
+  return 0;
+}
+
 }  // namespace
 
 int build(const Project& p, const BuildOptions& opt, std::ostream& os) {
   if (!opt.until.empty() && opt.until != "data" && opt.until != "train" && opt.until != "optimize" &&
-      opt.until != "deploy")
-    input_error("--until: '{}' is not a stage (data, train, optimize, deploy)", opt.until);
+      opt.until != "deploy" && opt.until != "simulate")
+    input_error("--until: '{}' is not a stage (data, train, optimize, deploy, simulate)", opt.until);
   json all;
   std::ostringstream data_out;
   std::string data_hash;
@@ -191,8 +256,12 @@ int build(const Project& p, const BuildOptions& opt, std::ostream& os) {
   rc = train_stage(p, data_hash, opt, os, all, train_hash);
   std::string optimize_hash;
   if (rc == 0 && p.optimize_enabled && opt.until != "train") rc = optimize_stage(p, train_hash, opt, os, all, optimize_hash);
+  std::string deploy_hash;
   if (rc == 0 && p.deploy_enabled && opt.until != "train" && opt.until != "optimize")
-    rc = deploy_stage(p, optimize_hash, opt, os, all);
+    rc = deploy_stage(p, optimize_hash, opt, os, all, deploy_hash);
+  if (rc == 0 && p.deploy_enabled && p.act.enabled() && opt.until != "train" && opt.until != "optimize" &&
+      opt.until != "deploy")
+    rc = simulate_stage(p, deploy_hash, opt, os, all);
   if (opt.json) os << all.dump(2) << "\n";
   return rc;
 }

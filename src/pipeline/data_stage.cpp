@@ -46,6 +46,48 @@ json dataset_summary(const data::Dataset& d) {
 
 }  // namespace
 
+data::Table load_clean_table(const Project& p, std::string& rep, json& rj) {
+  auto out = std::back_inserter(rep);
+  std::vector<data::NamedTable> tables;
+  json sj = json::array();
+  for (const auto& s : p.sources) {
+    data::Table t = load_source_table(s);
+    std::string time = t.time() ? fmt::format("time '{}' ({}{})", t.time()->name,
+                                              data::to_string(t.time()->time_format),
+                                              t.time()->time_format == data::TimeFormat::Index
+                                                  ? fmt::format(" x {} s", t.time()->index_period_s)
+                                                  : "")
+                                : "no time column";
+    fmt::format_to(out, "source '{}': {}, {} rows x {} columns, {}\n", s.name,
+                   s.path.filename().string(), t.rows(), t.columns.size(), time);
+    sj.push_back({{"name", s.name}, {"file", s.path.filename().string()}, {"rows", t.rows()},
+                  {"columns", t.columns.size()}});
+    tables.push_back({s.name, std::move(t)});
+  }
+  rj["sources"] = sj;
+  data::MergeReport mrep;
+  data::Table t;
+  if (tables.size() > 1 || p.merge.method != data::MergeMethod::Concat) {
+    t = data::merge(std::move(tables), p.merge, mrep);
+    rep += mrep.text();
+    rj["merge"] = mrep.json();
+  } else {
+    t = std::move(tables.front().table);
+  }
+  if (p.clean_enabled) {
+    data::CleanReport crep;
+    t = data::clean(std::move(t), p.clean, crep);
+    fmt::format_to(out, "cleaning:\n");
+    std::string ct = crep.text();
+    for (std::size_t a = 0, b; a < ct.size(); a = b + 1) {
+      b = ct.find('\n', a);
+      fmt::format_to(out, "  {}\n", ct.substr(a, b - a));
+    }
+    rj["clean"] = crep.json();
+  }
+  return t;
+}
+
 DataStageResult run_data_stage(const Project& p) {
   DataStageResult res;
   std::string& rep = res.report;
@@ -106,43 +148,7 @@ DataStageResult run_data_stage(const Project& p) {
     sample_part.resize(all.size());
     for (std::size_t i = 0, k = 0; i < all.size(); ++i) sample_part[i] = fixed[i] < 0 ? pool_part[k++] : fixed[i];
   } else {
-    std::vector<data::NamedTable> tables;
-    json sj = json::array();
-    for (const auto& s : p.sources) {
-      data::Table t = load_source_table(s);
-      std::string time = t.time() ? fmt::format("time '{}' ({}{})", t.time()->name,
-                                                data::to_string(t.time()->time_format),
-                                                t.time()->time_format == data::TimeFormat::Index
-                                                    ? fmt::format(" x {} s", t.time()->index_period_s)
-                                                    : "")
-                                  : "no time column";
-      fmt::format_to(out, "source '{}': {}, {} rows x {} columns, {}\n", s.name,
-                     s.path.filename().string(), t.rows(), t.columns.size(), time);
-      sj.push_back({{"name", s.name}, {"file", s.path.filename().string()}, {"rows", t.rows()},
-                    {"columns", t.columns.size()}});
-      tables.push_back({s.name, std::move(t)});
-    }
-    rj["sources"] = sj;
-    data::MergeReport mrep;
-    data::Table t;
-    if (tables.size() > 1 || p.merge.method != data::MergeMethod::Concat) {
-      t = data::merge(std::move(tables), p.merge, mrep);
-      rep += mrep.text();
-      rj["merge"] = mrep.json();
-    } else {
-      t = std::move(tables.front().table);
-    }
-    if (p.clean_enabled) {
-      data::CleanReport crep;
-      t = data::clean(std::move(t), p.clean, crep);
-      fmt::format_to(out, "cleaning:\n");
-      std::string ct = crep.text();
-      for (std::size_t a = 0, b; a < ct.size(); a = b + 1) {
-        b = ct.find('\n', a);
-        fmt::format_to(out, "  {}\n", ct.substr(a, b - a));
-      }
-      rj["clean"] = crep.json();
-    }
+    data::Table t = load_clean_table(p, rep, rj);
     data::LabelMap labels = data::make_label_map(t, p.columns);
     data::WindowOptions wopt = p.window_enabled ? p.window : data::WindowOptions{};
     if (split.method == data::SplitMethod::Time && t.time_column < 0)

@@ -92,6 +92,7 @@ DeployStageResult run_deploy_stage(const Project& p, const fs::path& data_dir, c
   deploy::ExportOptions eo;
   eo.name = p.deploy.name;
   eo.plan.reuse_input = p.deploy.reuse_input;
+  eo = with_rules(p, f, eo);
   const fs::path code_dir = out_dir / p.deploy.name;
   r.exported = deploy::export_model(f, code_dir, eo);
   const auto& plan = r.exported.plan;

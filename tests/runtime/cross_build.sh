@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Cross-compiles every runtime/ source for Cortex-M4 and checks what the objects need:
 #   - each source compiles with the device flags (warnings are errors);
-#   - tinyml_rt.h, tinyml_rt_bundle.h and tinyml_rt_slots.h are valid C99 (pedantic);
+#   - tinyml_rt.h, tinyml_rt_bundle.h, tinyml_rt_slots.h and tinyml_rt_rules.h are valid C99
+#     (pedantic);
 #   - no object references anything outside a short list: memcpy/memset/memmove and the
 #     ARM EABI integer helpers (64-bit division and shifts). So no malloc/free, no
 #     operator new/delete, no __cxa_* (exceptions, guards, atexit), no unwinder, no libc
 #     I/O and no OS calls;
 #   - the int8 kernels reference no floating-point helper (__aeabi_f*/__aeabi_d*, int to
 #     float conversions); only prepare, quantize, quantize_affine and dequantize (the float
-#     helpers) may;
+#     helpers) and the rules engine (rules, rule_signals, centroid_distance: float levels and
+#     signals) may;
 #   - no object has a static constructor (.init_array / .ctors).
 # Usage: cross_build.sh RUNTIME_DIR BUILD_DIR. Fails (exit 1) when the toolchain is missing.
 set -euo pipefail
@@ -33,7 +35,7 @@ for tool in arm-none-eabi-g++ arm-none-eabi-gcc arm-none-eabi-ar arm-none-eabi-n
 done
 
 flags=(-mcpu=cortex-m4 -mthumb -Os -fno-exceptions -fno-rtti -Wall -Wextra -Werror -std=c++17)
-float_helpers=" prepare quantize quantize_affine dequantize "
+float_helpers=" prepare quantize quantize_affine dequantize rules rule_signals centroid_distance "
 allowed='^(memcpy|memset|memmove|__aeabi_(ldivmod|uldivmod|idiv|uidiv|idivmod|uidivmod|lmul|llsl|llsr|lasr|lcmp|ulcmp|memcpy[48]?|memmove[48]?|memset[48]?|memclr[48]?))$'
 float_symbols='^__aeabi_([fd]|u?[il]2[fd])'
 
@@ -49,9 +51,11 @@ for src in "${sources[@]}"; do
   arm-none-eabi-g++ "${flags[@]}" -I"$runtime/include" -c "$src" -o "$out/$name.o" ||
     fail "$src does not compile for Cortex-M4"
 done
-printf '#include "tinyml_rt.h"\n#include "tinyml_rt_bundle.h"\n#include "tinyml_rt_slots.h"\nint tinyml_rt_c_check(void) { return TINYML_RT_OK; }\n' |
-  arm-none-eabi-gcc -x c -std=c99 -pedantic -Wall -Wextra -Werror -fsyntax-only \
-    -I"$runtime/include" - || fail "the runtime's headers are not valid C99"
+for header in tinyml_rt.h tinyml_rt_bundle.h tinyml_rt_slots.h tinyml_rt_rules.h; do
+  printf '#include "%s"\nint tinyml_rt_c_check(void) { return TINYML_RT_OK; }\n' "$header" |
+    arm-none-eabi-gcc -x c -std=c99 -pedantic -Wall -Wextra -Werror -fsyntax-only \
+      -I"$runtime/include" - || fail "$header is not valid C99"
+done
 
 arm-none-eabi-ar rcs "$out/libtinyml_runtime.a" "$out"/*.o
 defined=$(arm-none-eabi-nm --defined-only "$out/libtinyml_runtime.a" | awk 'NF == 3 {print $3}' | sort -u)

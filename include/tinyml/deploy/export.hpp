@@ -26,6 +26,11 @@ namespace tinyml::deploy {
 struct ExportOptions {
   std::string name = "model";  // C identifier: prefixes every symbol and names the files
   PlanOptions plan;
+  // Generated sources that go beside the model under src/ (name -> text; e.g. the act
+  // stage's <name>_rules.h/.cpp) and the runtime files they need ("rules.cpp",
+  // "tinyml_rt_rules.h", ...); both join the folder and its build files.
+  std::vector<std::pair<std::string, std::string>> extra_sources;
+  std::vector<std::string> extra_runtime;
 };
 
 struct ExportResult {
@@ -48,5 +53,10 @@ ExportResult export_model(const optimize::Int8File& f, const std::filesystem::pa
 
 // InputError unless `name` is a C identifier that does not start with "tinyml_rt".
 void check_export_name(const std::string& name);
+
+// C literals for generated code: a string (escaped, non-ASCII as octal) and a float as a
+// hexadecimal literal (exact, so the device gets the host's bits).
+std::string c_string_literal(std::string_view s);
+std::string c_float_literal(float v);
 
 }  // namespace tinyml::deploy
