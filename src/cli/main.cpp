@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "deploy_commands.hpp"
+#include "gateway_commands.hpp"
 #include "tinyml/classic/model_file.hpp"
 #include "tinyml/data/clean.hpp"
 #include "tinyml/data/csv.hpp"
@@ -589,6 +590,8 @@ int main(int argc, char** argv) {
 
   cli::DeployCommands deploy_cmds;
   deploy_cmds.add(app);
+  cli::GatewayCommands gateway_cmds;
+  gateway_cmds.add(app);
 
   try {
     app.parse(argc, argv);
@@ -610,6 +613,8 @@ int main(int argc, char** argv) {
     if (*deploy_stage_cmd.cmd) return deploy_stage_cmd.run("deploy", "[deploy] section");
     if (*deploy_cmds.export_cmd) return deploy_cmds.run_export();
     if (*deploy_cmds.verify_cmd) return deploy_cmds.run_verify();
+    if (*gateway_cmds.device_cmd) return gateway_cmds.run_device();
+    if (*gateway_cmds.gateway_cmd) return gateway_cmds.run_gateway();
     if (*build_cmd) {
       Project p = load_project(project_file);
       if (!build_dir.empty()) p.build_dir = build_dir;

@@ -49,4 +49,7 @@ ExportResult export_model(const optimize::Int8File& f, const std::filesystem::pa
 // InputError unless `name` is a C identifier that does not start with "tinyml_rt".
 void check_export_name(const std::string& name);
 
+// The generated header's macro prefix for an export name: "home" -> "HOME" (HOME_INPUT_COUNT).
+std::string macro_prefix(std::string name);
+
 }  // namespace tinyml::deploy
