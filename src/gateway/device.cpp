@@ -30,6 +30,7 @@ json DeviceSummary::to_json() const {
           {"windows", windows},
           {"commands", commands},
           {"refused_commands", refused_commands},
+          {"numbered", numbered},
           {"published", mqtt.published},
           {"acknowledged", mqtt.acknowledged},
           {"dropped", mqtt.dropped},
@@ -211,6 +212,7 @@ class Agent {
 
   MqttClient& mqtt() { return *mqtt_; }
   std::int64_t boot() const { return boot_; }
+  std::int64_t numbered() const { return seq_; }
 
   json stamp(json body) {
     body["boot"] = boot_;
@@ -472,6 +474,7 @@ DeviceSummary run_device(const DeviceOptions& o, std::ostream& log, const std::a
   agent.mqtt().wait_idle(std::chrono::seconds(5));
   s.commands = agent.commands();
   s.refused_commands = agent.refused();
+  s.numbered = agent.numbered();
   s.mqtt = agent.mqtt().stats();
   agent.mqtt().stop();
   return s;

@@ -38,6 +38,7 @@ struct DeviceOptions {
 
 struct DeviceSummary {
   std::size_t rows = 0, windows = 0, commands = 0, refused_commands = 0;
+  std::int64_t numbered = 0;  // messages with an identity (seq 1..numbered of this boot)
   MqttStats mqtt;
   nlohmann::json to_json() const;
 };
