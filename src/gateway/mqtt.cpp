@@ -226,14 +226,19 @@ void MqttClient::Impl::run() {
     }
     if (mosquitto_loop_misc(m) != MOSQ_ERR_SUCCESS) have_socket = false;
   }
-  std::lock_guard lock(mu);
-  const bool up = session_up;
+  bool up = false;
+  {
+    std::lock_guard lock(mu);
+    up = session_up;
+  }
+  // No lock held here: libmosquitto calls on_disconnect from inside these calls.
   if (up) {
     mosquitto_disconnect_v5(m, 0, nullptr);
     // The DISCONNECT packet is queued; write it out (a few tries, non-blocking socket).
     for (int i = 0; i < 20 && mosquitto_want_write(m) && mosquitto_socket(m) >= 0; ++i)
       if (mosquitto_loop_write(m, 1) != MOSQ_ERR_SUCCESS) break;
   }
+  std::lock_guard lock(mu);
   session_up = false;
   st.connected = false;
 }

@@ -1,6 +1,6 @@
 // A minimal SQL connection interface with two implementations (SQLite, PostgreSQL), so that
 // the gateway's store is written once. Parameters are $1, $2, ... in both (SQLite reads
-// "$1" as a named parameter whose index is its order of first appearance).
+// "$1" as a named parameter, bound by name).
 #pragma once
 
 #include <cstdint>

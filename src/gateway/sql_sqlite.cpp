@@ -77,7 +77,9 @@ class SqliteConnection final : public Connection {
     }
     sqlite3_clear_bindings(st);
     for (std::size_t i = 0; i < p.size(); ++i) {
-      const int k = static_cast<int>(i + 1);
+      // "$N" is a named parameter to SQLite, numbered by first appearance: look it up.
+      const int k = sqlite3_bind_parameter_index(st, ("$" + std::to_string(i + 1)).c_str());
+      if (k == 0) continue;  // not used by this statement
       if (std::holds_alternative<std::int64_t>(p[i]))
         sqlite3_bind_int64(st, k, std::get<std::int64_t>(p[i]));
       else if (std::holds_alternative<double>(p[i]))
