@@ -155,9 +155,11 @@ int GatewayCommands::run_device() {
   if (json_out) {
     std::cout << s.to_json().dump(2) << "\n";
   } else {
-    std::cout << fmt::format("published {}, acknowledged {}, dropped {}, still queued {}; commands {} ({} refused)\n",
-                             s.mqtt.published, s.mqtt.acknowledged, s.mqtt.dropped, s.mqtt.backlog, s.commands,
-                             s.refused_commands);
+    std::cout << fmt::format(
+        "published {}, acknowledged by the broker {}, dropped {}, still queued {}; numbered {}, not confirmed "
+        "stored {}, sent again {}; commands {} ({} refused)\n",
+        s.mqtt.published, s.mqtt.acknowledged, s.mqtt.dropped, s.mqtt.backlog, s.numbered, s.unconfirmed, s.resent,
+        s.commands, s.refused_commands);
   }
   return 0;
 }

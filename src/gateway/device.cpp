@@ -31,6 +31,9 @@ json DeviceSummary::to_json() const {
           {"commands", commands},
           {"refused_commands", refused_commands},
           {"numbered", numbered},
+          {"unconfirmed", unconfirmed},
+          {"resent", resent},
+          {"forgotten", forgotten},
           {"published", mqtt.published},
           {"acknowledged", mqtt.acknowledged},
           {"dropped", mqtt.dropped},
@@ -221,7 +224,58 @@ class Agent {
     return body;
   }
 
-  void publish(Kind k, json body) { mqtt_->publish(device_topic(o_.id, k), stamp(std::move(body)).dump(), 1, false); }
+  // A numbered message stays in the journal until a gateway confirms it committed it
+  // (cmd/stored); one unconfirmed for `kResend` is sent again (the gateway stores it once).
+  void publish(Kind k, json body) {
+    body = stamp(std::move(body));
+    const std::int64_t seq = body["seq"].get<std::int64_t>();
+    std::string topic = device_topic(o_.id, k), payload = body.dump();
+    {
+      std::lock_guard lock(mu_);
+      journal_[seq] = {topic, payload, std::chrono::steady_clock::now()};
+      while (journal_.size() > o_.mqtt.max_queue) {
+        journal_.erase(journal_.begin());
+        ++forgotten_;
+      }
+    }
+    mqtt_->publish(std::move(topic), std::move(payload), 1, false);
+  }
+
+  void confirmed(const json& body) {
+    if (!body.is_object() || body.value("boot", std::int64_t{0}) != boot_ || !body.contains("ranges") ||
+        !body["ranges"].is_array())
+      return;
+    std::lock_guard lock(mu_);
+    for (const auto& r : body["ranges"]) {
+      if (!r.is_array() || r.size() != 2 || !r[0].is_number_integer() || !r[1].is_number_integer()) continue;
+      journal_.erase(journal_.lower_bound(r[0].get<std::int64_t>()), journal_.upper_bound(r[1].get<std::int64_t>()));
+    }
+  }
+
+  // Sends again what no gateway confirmed in time (while connected and not busy).
+  void resend_unconfirmed() {
+    const MqttStats st = mqtt_->stats();
+    if (!st.connected || st.backlog > 0) return;
+    const auto now = std::chrono::steady_clock::now();
+    std::vector<std::pair<std::string, std::string>> again;
+    {
+      std::lock_guard lock(mu_);
+      for (auto& [seq, e] : journal_) {
+        if (now - e.sent < kResend) continue;
+        e.sent = now;
+        again.emplace_back(e.topic, e.payload);
+      }
+    }
+    resent_ += again.size();
+    for (auto& [t, p] : again) mqtt_->publish(std::move(t), std::move(p), 1, false);
+  }
+
+  std::size_t unconfirmed() {
+    std::lock_guard lock(mu_);
+    return journal_.size();
+  }
+  std::size_t resent() const { return resent_; }
+  std::size_t forgotten() const { return forgotten_; }
 
   // Retained: the device's description for the gateway, and Home Assistant's discovery.
   void announce() {
@@ -310,6 +364,7 @@ class Agent {
       log_line(fmt::format("refused command on {}: {}", m.topic, why));
       ack(id, false, why);
     };
+    if (what == "stored") return confirmed(body);
     ++commands_;
     if (what.starts_with("actuator/")) {
       const std::string name(what.substr(9));
@@ -375,7 +430,13 @@ class Agent {
   std::map<std::string, bool> actuators_;
   json thresholds_ = json::object();
   std::string pending_model_, pending_model_id_;
-  std::atomic<std::size_t> commands_{0}, refused_{0};
+  std::atomic<std::size_t> commands_{0}, refused_{0}, resent_{0}, forgotten_{0};
+  struct Entry {
+    std::string topic, payload;
+    std::chrono::steady_clock::time_point sent;
+  };
+  std::map<std::int64_t, Entry> journal_;
+  static constexpr std::chrono::seconds kResend{5};
 };
 
 bool sleep_until(std::chrono::steady_clock::time_point t, const std::atomic<bool>& stop) {
@@ -423,9 +484,16 @@ DeviceSummary run_device(const DeviceOptions& o, std::ostream& log, const std::a
   auto next = std::chrono::steady_clock::now();
   std::size_t w = 0;
   int last_class = 0;
+  auto last_resend = std::chrono::steady_clock::now();
+  auto maybe_resend = [&] {
+    if (std::chrono::steady_clock::now() - last_resend < std::chrono::seconds(1)) return;
+    last_resend = std::chrono::steady_clock::now();
+    agent.resend_unconfirmed();
+  };
   for (std::size_t i = 0; i < rows && !stop; ++i) {
     if (!sleep_until(next, stop)) break;
     next += period;
+    maybe_resend();
     std::string dir, id;
     if (agent.take_model_update(dir, id)) {
       try {
@@ -467,7 +535,17 @@ DeviceSummary run_device(const DeviceOptions& o, std::ostream& log, const std::a
                                       : std::chrono::steady_clock::now() +
                                             std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                                 std::chrono::duration<double>(opt.linger_s));
-    while (!stop && std::chrono::steady_clock::now() < end) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    while (!stop && std::chrono::steady_clock::now() < end) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      maybe_resend();
+    }
+  }
+  // Until a gateway confirmed everything (at most 20 s, none may be running; not when
+  // interrupted).
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!stop && agent.unconfirmed() > 0 && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    maybe_resend();
   }
   // Going away cleanly: say so (the last will is for crashes), then deliver what is queued.
   agent.mqtt().publish(device_topic(opt.id, Kind::Status), json{{"online", false}, {"boot", agent.boot()}}.dump(), 1, true);
@@ -475,6 +553,9 @@ DeviceSummary run_device(const DeviceOptions& o, std::ostream& log, const std::a
   s.commands = agent.commands();
   s.refused_commands = agent.refused();
   s.numbered = agent.numbered();
+  s.unconfirmed = agent.unconfirmed();
+  s.resent = agent.resent();
+  s.forgotten = agent.forgotten();
   s.mqtt = agent.mqtt().stats();
   agent.mqtt().stop();
   return s;

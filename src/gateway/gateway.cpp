@@ -46,6 +46,7 @@ Gateway::Gateway(GatewayOptions o) : o_(std::move(o)), hub_(std::make_unique<Hub
   mqtt_->subscribe(o_.share_group.empty() ? filter : fmt::format("$share/{}/{}", o_.share_group, filter), 1);
   mqtt_->on_message([this](const MqttMessage& m) { on_message(m); });
   mqtt_->on_batch([this] { on_batch(); });
+  mqtt_->on_tick([this] { confirm_stored(); });
 }
 
 Gateway::~Gateway() { stop(); }
@@ -92,6 +93,7 @@ void Gateway::on_message(const MqttMessage& m) {
     return;
   }
   rec->received = now;
+  batch_seqs_[{rec->device, rec->boot}].push_back(rec->seq);
   if (store_->add(*rec)) {
     ++batch_inserted_;
     batch_events_.push_back({{"kind", to_string(rec->kind)},
@@ -124,11 +126,28 @@ void Gateway::on_batch() {
       std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));
     }
   }
+  for (auto& [key, seqs] : batch_seqs_) {
+    auto& c = committed_seqs_[key];
+    c.insert(c.end(), seqs.begin(), seqs.end());
+  }
+  batch_seqs_.clear();
   counters_.stored += batch_inserted_;
   counters_.duplicates += batch_duplicates_;
   batch_inserted_ = batch_duplicates_ = 0;
   publish_events(std::move(batch_events_));
   batch_events_.clear();
+}
+
+// Tells each device which of its messages are committed, so that it can forget them (and
+// send again what is never confirmed: the broker may lose what it acknowledged).
+void Gateway::confirm_stored() {
+  const auto now = std::chrono::steady_clock::now();
+  if (committed_seqs_.empty() || now - last_confirm_ < std::chrono::milliseconds(250)) return;
+  last_confirm_ = now;
+  for (auto& [key, seqs] : committed_seqs_)
+    mqtt_->publish(command_topic(key.first, "stored"),
+                   nlohmann::json{{"boot", key.second}, {"ranges", seq_ranges(std::move(seqs))}}.dump(), 0, false);
+  committed_seqs_.clear();
 }
 
 void Gateway::publish_events(std::vector<nlohmann::json> events) {

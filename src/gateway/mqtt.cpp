@@ -47,7 +47,7 @@ struct MqttClient::Impl {
   MqttOptions o;
   mosquitto* m = nullptr;
   std::function<void(const MqttMessage&)> message_cb;
-  std::function<void()> batch_cb, connect_cb;
+  std::function<void()> batch_cb, connect_cb, tick_cb;
   std::vector<std::pair<std::string, int>> subscriptions;
 
   mutable std::mutex mu;
@@ -215,6 +215,7 @@ void MqttClient::Impl::run() {
       if (::read(wake_fd, &v, sizeof v) < 0) v = 0;
     }
     if (ready > 0 && (p[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0) read_burst();
+    if (tick_cb) tick_cb();
     if (mosquitto_socket(m) < 0) {
       have_socket = false;
       continue;
@@ -285,6 +286,7 @@ void MqttClient::subscribe(std::string filter, int qos) { impl_->subscriptions.e
 void MqttClient::on_message(std::function<void(const MqttMessage&)> f) { impl_->message_cb = std::move(f); }
 void MqttClient::on_batch(std::function<void()> f) { impl_->batch_cb = std::move(f); }
 void MqttClient::on_connect(std::function<void()> f) { impl_->connect_cb = std::move(f); }
+void MqttClient::on_tick(std::function<void()> f) { impl_->tick_cb = std::move(f); }
 const MqttOptions& MqttClient::options() const { return impl_->o; }
 
 void MqttClient::start() {

@@ -1,5 +1,6 @@
 #include "tinyml/gateway/protocol.hpp"
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 
@@ -56,6 +57,18 @@ std::string sensor_state_topic(std::string_view device, std::string_view sensor)
 }
 std::string command_topic(std::string_view device, std::string_view command) {
   return fmt::format("{}/{}/cmd/{}", kTopicRoot, device, command);
+}
+
+nlohmann::json seq_ranges(std::vector<std::int64_t> seqs) {
+  std::sort(seqs.begin(), seqs.end());
+  nlohmann::json out = nlohmann::json::array();
+  for (std::size_t i = 0; i < seqs.size();) {
+    std::size_t j = i;
+    while (j + 1 < seqs.size() && seqs[j + 1] <= seqs[j] + 1) ++j;
+    out.push_back({seqs[i], seqs[j]});
+    i = j + 1;
+  }
+  return out;
 }
 
 std::optional<DeviceTopic> parse_device_topic(std::string_view topic) {

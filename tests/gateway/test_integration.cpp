@@ -214,6 +214,7 @@ TEST(ActIntegration, BrokerKilledAndRestartedNothingAcknowledgedIsLost) {
   EXPECT_EQ(s["rows"], 800);
   EXPECT_EQ(s["dropped"], 0);
   EXPECT_EQ(s["backlog"], 0) << "every message was acknowledged by the broker";
+  EXPECT_EQ(s["unconfirmed"], 0) << "every numbered message was confirmed stored by the gateway";
   EXPECT_GE(s["connects"].get<int>(), 2);
   // The device numbers every message it wants stored; all of them must be in the database.
   ASSERT_TRUE(wait_until([&] { return stored_records(g) == s["numbered"].get<std::int64_t>(); }, 30s))
@@ -237,6 +238,7 @@ TEST(ActIntegration, GatewayKilledUnderLoadLosesNothingItAcknowledged) {
   ASSERT_TRUE(d.wait_exit(60s)) << read_text(d.log);
   const json s = d.summary();
   ASSERT_EQ(s["backlog"], 0) << s.dump();
+  EXPECT_EQ(s["unconfirmed"], 0) << s.dump();
   ASSERT_TRUE(wait_until([&] { return stored_records(g2) == s["numbered"].get<std::int64_t>(); }, 30s))
       << g2.get("/api/stats").dump() << " numbered " << s["numbered"];
   EXPECT_EQ(g2.rows("readings"), 1500);

@@ -39,6 +39,9 @@ struct DeviceOptions {
 struct DeviceSummary {
   std::size_t rows = 0, windows = 0, commands = 0, refused_commands = 0;
   std::int64_t numbered = 0;  // messages with an identity (seq 1..numbered of this boot)
+  // Of those: not confirmed stored by a gateway at exit; sent again for want of a
+  // confirmation; forgotten unconfirmed because the journal was full (oldest first).
+  std::size_t unconfirmed = 0, resent = 0, forgotten = 0;
   MqttStats mqtt;
   nlohmann::json to_json() const;
 };

@@ -11,6 +11,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <map>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -85,7 +87,12 @@ class Gateway {
   std::unique_ptr<MqttClient> mqtt_;
   std::unique_ptr<Http> http_;
   GatewayCounters counters_;
+  void confirm_stored();
   std::vector<nlohmann::json> batch_events_;
+  // Seqs stored (or already stored) per (device, boot): those of the open batch, and those
+  // committed and not yet confirmed to the device (cmd/stored, every 250 ms).
+  std::map<std::pair<std::string, std::int64_t>, std::vector<std::int64_t>> batch_seqs_, committed_seqs_;
+  std::chrono::steady_clock::time_point last_confirm_{};
   std::uint64_t batch_inserted_ = 0, batch_duplicates_ = 0;
 
   struct Hub;

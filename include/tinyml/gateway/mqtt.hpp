@@ -73,6 +73,7 @@ class MqttClient {
   void on_message(std::function<void(const MqttMessage&)> f);
   void on_batch(std::function<void()> f);  // after each burst of on_message calls
   void on_connect(std::function<void()> f);
+  void on_tick(std::function<void()> f);  // every turn of the network loop (at least 5 per second)
 
   void start();
   // Stops the network thread; with `drain` > 0 first waits up to that long for the queue

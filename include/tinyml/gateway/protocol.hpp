@@ -10,6 +10,7 @@
 //   tinyml/<device>/cmd/actuator/<name>   fleet -> device   QoS 1   "ON"/"OFF" or JSON
 //   tinyml/<device>/cmd/thresholds        fleet -> device   QoS 1   JSON
 //   tinyml/<device>/cmd/bundle            fleet -> device   QoS 1   JSON
+//   tinyml/<device>/cmd/stored            gateway -> device QoS 0   {"boot", "ranges": [[a, b], ...]}
 //   tinyml/<device>/actuator/<name>/state device -> fleet   QoS 1, retained   "ON"/"OFF"
 //   tinyml/<device>/sensor/<name>/state   device -> fleet   QoS 0   the reading as text
 #pragma once
@@ -18,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -38,7 +40,10 @@ std::string device_topic(std::string_view device, Kind k);
 std::string actuator_command_topic(std::string_view device, std::string_view actuator);
 std::string actuator_state_topic(std::string_view device, std::string_view actuator);
 std::string sensor_state_topic(std::string_view device, std::string_view sensor);
-std::string command_topic(std::string_view device, std::string_view command);  // thresholds, bundle
+std::string command_topic(std::string_view device, std::string_view command);  // thresholds, bundle, stored
+
+// The seqs a gateway has committed, as sorted inclusive ranges: {1,2,3,7} -> [[1,3],[7,7]].
+nlohmann::json seq_ranges(std::vector<std::int64_t> seqs);
 
 // tinyml/<device>/<kind>; nullopt for anything else.
 struct DeviceTopic {
