@@ -29,7 +29,8 @@ constexpr std::string_view kPage = R"html(<!doctype html>
   .card canvas { width: 100%; height: 200px; }
   .muted { color: #6b7280; font-size: 13px; }
   .switch { margin-right: 12px; }
-  #message { color: #b42318; }
+  #message { color: #374151; min-height: 1.2em; }
+  #message.error { color: #b42318; }
 </style>
 </head>
 <body>
@@ -70,7 +71,10 @@ async function api(path, options) {
   return body;
 }
 
-function message(text) { $("message").textContent = text || ""; }
+function message(text, error) {
+  $("message").textContent = text || "";
+  $("message").className = error ? "error" : "";
+}
 
 async function refreshSession() {
   state.session = await api("/api/session");
@@ -176,7 +180,11 @@ function onEvent(e) {
     return;
   }
   if (ev.kind === "prediction") d.prediction = { "class": ev.body["class"], class_index: ev.body.index, ts: ev.ts };
-  if (ev.kind === "action") { d.actuators = d.actuators || {}; d.actuators[ev.body.actuator] = { state: ev.body.state, ts: ev.ts }; }
+  if (ev.kind === "action") {
+    d.actuators = d.actuators || {};
+    d.actuators[ev.body.actuator] = { state: ev.body.state, ts: ev.ts };
+    if (ev.body.source === "command") message(`${ev.device} reports ${ev.body.actuator} ${ev.body.state}`);
+  }
   if (ev.kind === "alert") { d.alerts = (d.alerts || 0) + 1; loadAlerts().catch(() => {}); }
   if (ev.kind === "status") { d.online = ev.body.online; }
   render();
@@ -196,8 +204,8 @@ async function start() {
     connectLive();
     message("");
   } catch (e) {
-    if (e.status === 401) message("Log in with the gateway's token to see the fleet.");
-    else message(e.message);
+    if (e.status === 401) message("Log in with the gateway's token to see the fleet.", true);
+    else message(e.message, true);
   }
 }
 
@@ -206,7 +214,7 @@ $("login").addEventListener("click", async () => {
     await api("/api/login", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ token: $("token").value }) });
     $("token").value = "";
     await start();
-  } catch (e) { message(e.status === 401 ? "Wrong token." : e.message); }
+  } catch (e) { message(e.status === 401 ? "Wrong token." : e.message, true); }
 });
 $("logout").addEventListener("click", async () => { await api("/api/logout", { method: "POST" }); await start(); render(); });
 $("token").addEventListener("keydown", (e) => { if (e.key === "Enter") $("login").click(); });
@@ -222,7 +230,7 @@ document.addEventListener("change", async (e) => {
     message(`sent: ${t.dataset.actuator} ${want} to ${t.dataset.device}; waiting for the device to report it`);
   } catch (err) {
     t.checked = !t.checked;
-    message(err.status === 401 ? "Log in to switch actuators." : err.message);
+    message(err.status === 401 ? "Log in to switch actuators." : err.message, true);
   }
   t.disabled = false;
 });
