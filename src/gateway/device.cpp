@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <ostream>
@@ -392,8 +393,7 @@ class Agent {
       if (!body.is_object() || !body.contains("model_dir") || !body["model_dir"].is_string())
         return refuse("bundle needs model_dir (an exported model folder)");
       std::lock_guard lock(mu_);
-      pending_model_ = body["model_dir"].get<std::string>();
-      pending_model_id_ = id;
+      pending_models_.emplace_back(body["model_dir"].get<std::string>(), id);
     } else {
       refuse("unknown command");
     }
@@ -402,9 +402,9 @@ class Agent {
   // A model update waiting to be applied by the replay loop (it rebuilds the helper program).
   bool take_model_update(std::string& dir, std::string& id) {
     std::lock_guard lock(mu_);
-    if (pending_model_.empty()) return false;
-    dir = std::exchange(pending_model_, "");
-    id = std::exchange(pending_model_id_, "");
+    if (pending_models_.empty()) return false;
+    std::tie(dir, id) = pending_models_.front();
+    pending_models_.pop_front();
     return true;
   }
 
@@ -429,7 +429,7 @@ class Agent {
   std::mutex mu_, log_mu_;
   std::map<std::string, bool> actuators_;
   json thresholds_ = json::object();
-  std::string pending_model_, pending_model_id_;
+  std::deque<std::pair<std::string, std::string>> pending_models_;  // (folder, command id)
   std::atomic<std::size_t> commands_{0}, refused_{0}, resent_{0}, forgotten_{0};
   struct Entry {
     std::string topic, payload;
@@ -482,8 +482,28 @@ DeviceSummary run_device(const DeviceOptions& o, std::ostream& log, const std::a
   DeviceSummary s;
   const auto period = std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(1.0 / opt.rate));
   auto next = std::chrono::steady_clock::now();
-  std::size_t w = 0;
   int last_class = 0;
+  // A bundle command: the new folder is built and run over the windows still to come.
+  std::size_t w = 0, updates = 0;
+  auto apply_model_update = [&] {
+    std::string dir, id;
+    if (!agent.take_model_update(dir, id)) return;
+    try {
+      auto fresh = std::make_unique<ModelRunner>(dir, p.deploy.name, work / fmt::format("update-{}", ++updates));
+      if (fresh->input_count() != runner->input_count())
+        failure("it takes {} readings, not {}", fresh->input_count(), runner->input_count());
+      const std::vector<std::vector<float>> rest(windows.begin() + static_cast<std::ptrdiff_t>(w), windows.end());
+      const auto fresh_predictions = fresh->run(rest);
+      std::copy(fresh_predictions.begin(), fresh_predictions.end(), predictions.begin() + static_cast<std::ptrdiff_t>(w));
+      runner = std::move(fresh);
+      agent.set_model(dir);
+      agent.log_line("model updated from " + dir);
+      agent.ack(id, true, "model updated");
+    } catch (const std::exception& e) {
+      agent.log_line(std::string("model update refused: ") + e.what());
+      agent.ack(id, false, std::string("model update refused: ") + e.what());
+    }
+  };
   auto last_resend = std::chrono::steady_clock::now();
   auto maybe_resend = [&] {
     if (std::chrono::steady_clock::now() - last_resend < std::chrono::seconds(1)) return;
@@ -494,23 +514,7 @@ DeviceSummary run_device(const DeviceOptions& o, std::ostream& log, const std::a
     if (!sleep_until(next, stop)) break;
     next += period;
     maybe_resend();
-    std::string dir, id;
-    if (agent.take_model_update(dir, id)) {
-      try {
-        auto fresh = std::make_unique<ModelRunner>(dir, p.deploy.name, work / "update");
-        if (fresh->input_count() != runner->input_count()) failure("it takes {} readings, not {}", fresh->input_count(), runner->input_count());
-        std::vector<std::vector<float>> rest(windows.begin() + static_cast<std::ptrdiff_t>(w), windows.end());
-        auto fresh_predictions = fresh->run(rest);
-        std::copy(fresh_predictions.begin(), fresh_predictions.end(), predictions.begin() + static_cast<std::ptrdiff_t>(w));
-        runner = std::move(fresh);
-        agent.set_model(dir);
-        agent.log_line("model updated from " + dir);
-        agent.ack(id, true, "model updated");
-      } catch (const std::exception& e) {
-        agent.log_line(std::string("model update refused: ") + e.what());
-        agent.ack(id, false, std::string("model update refused: ") + e.what());
-      }
-    }
+    apply_model_update();
     json values = json::object();
     for (std::size_t f = 0; f < per_row; ++f) values[replay.features[f]] = replay.rows[i][f];
     agent.publish(Kind::Telemetry, {{"values", std::move(values)}, {"row", i}});
@@ -538,6 +542,7 @@ DeviceSummary run_device(const DeviceOptions& o, std::ostream& log, const std::a
     while (!stop && std::chrono::steady_clock::now() < end) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       maybe_resend();
+      apply_model_update();
     }
   }
   // Until a gateway confirmed everything (at most 20 s, none may be running; not when

@@ -8,6 +8,7 @@
 #include <signal.h>
 
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -184,6 +185,27 @@ TEST(ActIntegration, DevicePublishesGatewayStoresApiSwitchesActuator) {
   EXPECT_EQ(actions[0]["source"], "command");
   EXPECT_EQ(actions[0]["state"], "on");
 
+  // Thresholds and a model bundle (the same model, exported again), acknowledged; a bundle
+  // that does not build is refused by the device.
+  EXPECT_EQ(g.post("/api/devices/home-4/thresholds", R"({"event_probability":0.8})", kToken), 202);
+  EXPECT_EQ(g.post("/api/devices/home-4/bundle", json{{"model_dir", sc.model.string()}}.dump(), kToken), 202);
+  EXPECT_EQ(g.post("/api/devices/home-4/bundle", R"({"model_dir":"/nonexistent"})", kToken), 202);
+  EXPECT_EQ(g.post("/api/devices/home-4/bundle", "[]", kToken), 400);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const json c = g.get("/api/devices/home-4/commands");
+        return c.is_array() && c.size() == 4 && c[0]["status"] != "sent" && c[1]["status"] != "sent" &&
+               c[2]["status"] != "sent";
+      },
+      60s))
+      << g.get("/api/devices/home-4/commands").dump() << read_text(d.log);
+  const json cmds = g.get("/api/devices/home-4/commands");
+  std::map<std::string, std::string> status;
+  for (const auto& c : cmds) status[c["kind"].get<std::string>() + (c["body"].value("model_dir", "") == "/nonexistent" ? "-bad" : "")] = c["status"];
+  EXPECT_EQ(status["thresholds"], "done");
+  EXPECT_EQ(status["bundle"], "done");
+  EXPECT_EQ(status["bundle-bad"], "failed");
+
   // Reads need the token too (no --open-read).
   auto c = g.client();
   auto r = c.Get("/api/devices");
@@ -195,7 +217,8 @@ TEST(ActIntegration, DevicePublishesGatewayStoresApiSwitchesActuator) {
   const json s = d.summary();
   EXPECT_EQ(s["dropped"], 0) << s.dump();
   EXPECT_EQ(s["backlog"], 0) << s.dump();
-  EXPECT_EQ(s["commands"], 1) << s.dump();
+  EXPECT_EQ(s["commands"], 4) << s.dump();
+  EXPECT_EQ(s["refused_commands"], 0) << s.dump();
 }
 
 TEST(ActIntegration, BrokerKilledAndRestartedNothingAcknowledgedIsLost) {
