@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "tinyml/error.hpp"
+#include "tinyml/format.hpp"
 #include "tinyml/io.hpp"
 #include "tinyml/nn/model.hpp"
 #include "tinyml/process.hpp"
@@ -270,11 +271,6 @@ std::uint64_t model_flash(const VerifyResult& r) { return r.size.flash() - r.inp
 std::uint64_t model_ram(const VerifyResult& r) { return r.size.ram() - kGuardBytes + r.stack_bytes; }
 
 namespace {
-std::string with_commas(std::uint64_t v) {
-  std::string s = std::to_string(v);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
-  return s;
-}
 }  // namespace
 
 std::string verify_table(const std::vector<VerifyResult>& results) {
