@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 # (label browser; playwright-core comes from npm).
 bash scripts/deps.sh dataset-fashion-mnist gcc-arm-none-eabi libnewlib-dev libstdc++-arm-none-eabi-dev \
   gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-arm qemu-system-misc \
-  postgresql chromium nodejs npm
+  postgresql openssl chromium nodejs npm
 cmake --preset dev
 cmake --build --preset dev
 ctest --preset dev

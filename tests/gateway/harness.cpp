@@ -126,7 +126,30 @@ std::string mosquitto_binary() {
 
 }  // namespace
 
-Broker::Broker(fs::path dir, std::string user_password) : dir_(std::move(dir)) {
+namespace {
+
+void run_or_throw(const std::vector<std::string>& argv) {
+  ProcessResult r = run_process(argv, {.timeout = std::chrono::seconds(60), .merge_stderr = true});
+  if (r.exit_code != 0) throw std::runtime_error(argv[0] + " failed: " + r.out);
+}
+
+// A certificate authority and a server certificate for 127.0.0.1, valid for a day.
+void make_certificates(const fs::path& d) {
+  const std::string o = "openssl";
+  if (!find_program(o)) throw std::runtime_error("the TLS test needs the openssl command (Debian: openssl)");
+  run_or_throw({o, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", (d / "ca.key").string(), "-out",
+                (d / "ca.crt").string(), "-days", "1", "-subj", "/CN=tinyml test CA"});
+  run_or_throw({o, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", (d / "server.key").string(), "-out",
+                (d / "server.csr").string(), "-subj", "/CN=127.0.0.1"});
+  std::ofstream(d / "san.cnf") << "subjectAltName=IP:127.0.0.1\n";
+  run_or_throw({o, "x509", "-req", "-in", (d / "server.csr").string(), "-CA", (d / "ca.crt").string(), "-CAkey",
+                (d / "ca.key").string(), "-CAcreateserial", "-out", (d / "server.crt").string(), "-days", "1",
+                "-extfile", (d / "san.cnf").string()});
+}
+
+}  // namespace
+
+Broker::Broker(fs::path dir, std::string user_password, bool tls) : dir_(std::move(dir)) {
   fs::remove_all(dir_);
   fs::create_directories(dir_);
   port_ = free_port();
@@ -140,6 +163,11 @@ Broker::Broker(fs::path dir, std::string user_password) : dir_(std::move(dir)) {
        << "log_dest file " << (dir_ / "mosquitto.log").string() << "\n"
        << "log_type error\nlog_type warning\nlog_type notice\n";
   if (::getuid() == 0) conf << "user root\n";  // keep the rights to the test folder
+  if (tls) {
+    make_certificates(dir_);
+    conf << "cafile " << ca_file().string() << "\ncertfile " << (dir_ / "server.crt").string() << "\nkeyfile "
+         << (dir_ / "server.key").string() << "\n";
+  }
   if (!user_password.empty()) {
     const auto colon = user_password.find(':');
     std::string tool = "mosquitto_passwd";

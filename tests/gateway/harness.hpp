@@ -39,10 +39,13 @@ int free_port();
 // True once something accepts connections on 127.0.0.1:port (polls until the timeout).
 bool wait_port(int port, std::chrono::milliseconds timeout);
 
-// mosquitto on 127.0.0.1:<port>, persistence in its folder, optional password file.
+// mosquitto on 127.0.0.1:<port>, persistence in its folder, optional password file
+// ("user:password") and TLS (a throwaway certificate authority and server certificate made
+// with the openssl command; the CA's certificate is ca_file()).
 class Broker {
  public:
-  explicit Broker(std::filesystem::path dir, std::string password_file_line = "");
+  explicit Broker(std::filesystem::path dir, std::string user_password = "", bool tls = false);
+  std::filesystem::path ca_file() const { return dir_ / "ca.crt"; }
   void start();    // throws with a clear message when mosquitto is not installed
   void kill9();    // SIGKILL, as a crash would
   void stop();     // SIGTERM (mosquitto saves its state)

@@ -153,3 +153,27 @@ TEST(Mqtt, PasswordIsRequiredWhenTheBrokerAsksForIt) {
   right.start();
   EXPECT_TRUE(right.wait_connected(5s));
 }
+
+TEST(Mqtt, TlsWhenConfigured) {
+  Broker b(work("tls"), "", true);
+  b.start();
+  MqttClient plain(opts(b.port(), "plain"));
+  plain.start();
+  EXPECT_FALSE(plain.wait_connected(1s));  // the listener speaks TLS only
+  Sink sink;
+  MqttOptions so = opts(b.port(), "tls-sub");
+  so.tls_ca_file = b.ca_file().string();
+  MqttClient sub(so);
+  sub.subscribe("t/#", 1);
+  sub.on_message([&](const MqttMessage& m) { sink.add(m); });
+  sub.start();
+  ASSERT_TRUE(sub.wait_connected(5s)) << b.log();
+  std::this_thread::sleep_for(200ms);
+  MqttOptions po = opts(b.port(), "tls-pub");
+  po.tls_ca_file = b.ca_file().string();
+  MqttClient pub(po);
+  pub.start();
+  for (int i = 0; i < 300; ++i) pub.publish("t/x", std::to_string(i));
+  ASSERT_TRUE(pub.wait_idle(10s));
+  EXPECT_TRUE(sink.wait_distinct(300, 10s)) << sink.distinct();
+}
