@@ -5,7 +5,8 @@ set -euo pipefail
 pkgs=(cmake ninja-build g++ pkg-config git
       libgtest-dev libgmock-dev libbenchmark-dev
       libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libfmt-dev
-      libsndfile1-dev zlib1g-dev libopenblas-dev "$@")
+      libsndfile1-dev zlib1g-dev libopenblas-dev
+      libmosquitto-dev mosquitto libsqlite3-dev libpq-dev libcpp-httplib-dev libssl-dev "$@")
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

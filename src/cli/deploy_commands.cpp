@@ -11,6 +11,7 @@
 #include "tinyml/deploy/export.hpp"
 #include "tinyml/deploy/verify.hpp"
 #include "tinyml/error.hpp"
+#include "tinyml/format.hpp"
 #include "tinyml/io.hpp"
 
 namespace tinyml::cli {
@@ -25,12 +26,6 @@ optimize::Int8File load_int8(const std::string& path) {
   if (!optimize::is_int8_model(bytes))
     input_error("{} is not an int8 model (.tmq); run the optimize stage (tinyml optimize PROJECT.toml) first", path);
   return optimize::deserialize_int8(bytes, path);
-}
-
-std::string with_commas(std::uint64_t v) {
-  std::string s = std::to_string(v);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
-  return s;
 }
 
 json plan_json(const deploy::MemoryPlan& p) {

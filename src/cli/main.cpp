@@ -10,6 +10,7 @@
 
 #include "act_commands.hpp"
 #include "deploy_commands.hpp"
+#include "gateway_commands.hpp"
 #include "tinyml/classic/model_file.hpp"
 #include "tinyml/data/clean.hpp"
 #include "tinyml/data/csv.hpp"
@@ -598,6 +599,8 @@ int main(int argc, char** argv) {
   deploy_cmds.add(app);
   cli::ActCommands act_cmds;
   act_cmds.add(app);
+  cli::GatewayCommands gateway_cmds;
+  gateway_cmds.add(app);
 
   try {
     app.parse(argc, argv);
@@ -620,6 +623,8 @@ int main(int argc, char** argv) {
     if (*deploy_cmds.export_cmd) return deploy_cmds.run_export();
     if (*deploy_cmds.verify_cmd) return deploy_cmds.run_verify();
     if (*act_cmds.simulate_cmd) return act_cmds.run_simulate();
+    if (*gateway_cmds.device_cmd) return gateway_cmds.run_device();
+    if (*gateway_cmds.gateway_cmd) return gateway_cmds.run_gateway();
     if (*build_cmd) {
       Project p = load_project(project_file);
       if (!build_dir.empty()) p.build_dir = build_dir;

@@ -1,4 +1,5 @@
 #include "tinyml/io.hpp"
+#include "tinyml/format.hpp"
 
 #include <array>
 #include <cerrno>
@@ -176,6 +177,16 @@ std::uint64_t hash64(std::string_view data, std::uint64_t seed) {
 }
 
 std::string hex64(std::uint64_t h) { return fmt::format("{:016x}", h); }
+
+std::string with_commas(std::uint64_t v) {
+  const std::string digits = std::to_string(v);
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
 
 namespace {
 constexpr std::array<std::uint32_t, 256> make_crc_table() {

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "tinyml/error.hpp"
+#include "tinyml/format.hpp"
 #include "tinyml/io.hpp"
 #include "tinyml/nn/model.hpp"
 #include "tinyml/process.hpp"
@@ -39,11 +40,6 @@ namespace {
 constexpr std::size_t kGuardBytes = 64;
 constexpr std::size_t kMaxMarkedSamples = 64;  // the instruction counter's region limit
 
-std::string upper(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
-}
-
 // The guard pattern: not constant, so a kernel writing zeros or one repeated byte shows.
 std::string guard_code(const std::string& NAME) {
   return fmt::format(
@@ -62,7 +58,7 @@ std::string guard_code(const std::string& NAME) {
 }
 
 std::string host_harness(const std::string& name) {
-  const std::string NAME = upper(name);
+  const std::string NAME = macro_prefix(name);
   return fmt::format(
       "// tinyml verify, host: raw inputs from argv[1] (float32), int8 outputs to argv[2].\n"
       "#include <cstdint>\n#include <cstdio>\n\n#include \"{0}.h\"\n\n"
@@ -95,7 +91,7 @@ std::string host_harness(const std::string& name) {
 }
 
 std::string firmware_harness(const std::string& name, const std::vector<std::vector<float>>& inputs) {
-  const std::string NAME = upper(name);
+  const std::string NAME = macro_prefix(name);
   std::string s = fmt::format(
       "// tinyml verify, firmware: {2} raw inputs compiled in; prints every output as hex.\n"
       "#include <stddef.h>\n#include <stdint.h>\n\n#include \"{0}.h\"\n#include \"tinyml_fw.h\"\n\n"
@@ -167,13 +163,13 @@ void compare(VerifyResult& r, const std::vector<std::vector<std::int8_t>>& expec
   }
 }
 
+}  // namespace
+
 fs::path host_compiler() {
   for (const char* c : {"c++", "g++", "clang++"})
     if (auto p = find_program(c)) return *p;
-  input_error("no C++ compiler (c++, g++ or clang++) on PATH to build the host check (Debian: g++)");
+  input_error("no C++ compiler (c++, g++ or clang++) on PATH to build the generated code on the host (Debian: g++)");
 }
-
-}  // namespace
 
 VerifyResult verify(const optimize::Int8File& f, const data::Dataset& test, const VerifyOptions& o) {
   const Int8Model& m = f.model;
@@ -212,7 +208,7 @@ VerifyResult verify(const optimize::Int8File& f, const data::Dataset& test, cons
     for (const auto& x : raw) inputs.append(reinterpret_cast<const char*>(x.data()), x.size() * sizeof(float));
     write_file_atomic(work / "inputs.bin", inputs);
     std::vector<std::string> cmd = {host_compiler().string(), "-std=c++17", "-O2", "-Wall", "-Wextra", "-Werror",
-                                    "-pedantic", "-fno-exceptions", "-fno-rtti", "-D" + upper(name) + "_NO_STATIC_ARENA",
+                                    "-pedantic", "-fno-exceptions", "-fno-rtti", "-D" + macro_prefix(name) + "_NO_STATIC_ARENA",
                                     "-I" + (dir / "src").string(), "-o", (work / "verify_host").string(),
                                     (work / "verify_main.cpp").string()};
     for (const auto& s : sources) cmd.push_back(s.string());
@@ -240,7 +236,7 @@ VerifyResult verify(const optimize::Int8File& f, const data::Dataset& test, cons
   b.sources = sources;
   b.include_dirs = {dir / "src", firmware_dir() / "common"};
   b.output = work / "verify.elf";
-  b.defines = {upper(name) + "_NO_STATIC_ARENA"};  // the harness passes its arena (with the guard)
+  b.defines = {macro_prefix(name) + "_NO_STATIC_ARENA"};  // the harness passes its arena (with the guard)
   b.optimisation = o.optimisation;
   b.warnings_as_errors = true;
   build_firmware(*target, b);
@@ -275,11 +271,6 @@ std::uint64_t model_flash(const VerifyResult& r) { return r.size.flash() - r.inp
 std::uint64_t model_ram(const VerifyResult& r) { return r.size.ram() - kGuardBytes + r.stack_bytes; }
 
 namespace {
-std::string with_commas(std::uint64_t v) {
-  std::string s = std::to_string(v);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
-  return s;
-}
 }  // namespace
 
 std::string verify_table(const std::vector<VerifyResult>& results) {

@@ -9,6 +9,7 @@
 #include "tinyml/deploy/bundle.hpp"
 #include "tinyml/deploy/verify.hpp"
 #include "tinyml/error.hpp"
+#include "tinyml/format.hpp"
 #include "tinyml/io.hpp"
 #include "tinyml/pipeline.hpp"
 
@@ -18,12 +19,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-std::string bytes(std::uint64_t v) {
-  std::string s = std::to_string(v);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
-  return s;
-}
 
 // The budget lines and whether the model fits.
 bool check_budget(const Project& p, const deploy::VerifyResult& r, std::string& report, json& j) {
@@ -37,23 +32,23 @@ bool check_budget(const Project& p, const deploy::VerifyResult& r, std::string& 
   std::string who = g.board.empty() ? g.core : fmt::format("{} ({})", g.board, deploy::find_board(g.board).mcu);
   report += fmt::format("budget of {}, measured on the emulated {}:\n", who, g.core);
   auto limit = [](std::uint64_t used, std::uint64_t lim) {
-    return lim ? fmt::format(" of {} ({:.1f}%)", bytes(lim), 100.0 * static_cast<double>(used) / static_cast<double>(lim))
+    return lim ? fmt::format(" of {} ({:.1f}%)", with_commas(lim), 100.0 * static_cast<double>(used) / static_cast<double>(lim))
                : std::string(" (no limit)");
   };
-  report += fmt::format("  flash {} B{}: weights and constants {} + code {}\n", bytes(flash), limit(flash, flash_limit),
-                        bytes(weights), bytes(code));
-  report += fmt::format("  RAM   {} B{}: arena {} + other data {} + stack {}\n", bytes(ram), limit(ram, ram_limit),
-                        bytes(arena), bytes(other), bytes(stack));
+  report += fmt::format("  flash {} B{}: weights and constants {} + code {}\n", with_commas(flash), limit(flash, flash_limit),
+                        with_commas(weights), with_commas(code));
+  report += fmt::format("  RAM   {} B{}: arena {} + other data {} + stack {}\n", with_commas(ram), limit(ram, ram_limit),
+                        with_commas(arena), with_commas(other), with_commas(stack));
   std::vector<std::string> over;
-  if (flash_limit && flash > flash_limit) over.push_back(fmt::format("flash {} B > {} B", bytes(flash), bytes(flash_limit)));
-  if (ram_limit && ram > ram_limit) over.push_back(fmt::format("RAM {} B > {} B", bytes(ram), bytes(ram_limit)));
+  if (flash_limit && flash > flash_limit) over.push_back(fmt::format("flash {} B > {} B", with_commas(flash), with_commas(flash_limit)));
+  if (ram_limit && ram > ram_limit) over.push_back(fmt::format("RAM {} B > {} B", with_commas(ram), with_commas(ram_limit)));
   j = {{"core", g.core},       {"board", g.board},         {"flash_bytes", flash}, {"flash_limit", flash_limit},
        {"weights", weights},   {"code", code},             {"ram_bytes", ram},     {"ram_limit", ram_limit},
        {"arena", arena},       {"other_ram", other},       {"stack", stack}};
   if (g.clock_mhz > 0 && r.instructions) {
     const double ms = static_cast<double>(*r.instructions) / (g.clock_mhz * 1e3);
     report += fmt::format("  latency about {:.3f} ms per inference ({} instructions at {:g} MHz, one per cycle){}\n", ms,
-                          bytes(*r.instructions), g.clock_mhz,
+                          with_commas(*r.instructions), g.clock_mhz,
                           g.latency_ms > 0 ? fmt::format(" of {:g} ms", g.latency_ms) : std::string());
     j["latency_ms"] = ms;
     if (g.latency_ms > 0 && ms > g.latency_ms) over.push_back(fmt::format("latency {:.3f} ms > {:g} ms", ms, g.latency_ms));
@@ -101,12 +96,12 @@ DeployStageResult run_deploy_stage(const Project& p, const fs::path& data_dir, c
   const std::string bundle = deploy::make_bundle(f, plan, bo);
   write_file_atomic(out_dir / (p.deploy.name + ".tmb"), bundle);
   r.report += fmt::format("exported \"{}\" to {}: {} operations, {} bytes of weights and constants, kernels: {}\n",
-                          p.deploy.name, code_dir.string(), f.model.ops.size(), bytes(r.exported.weight_bytes),
+                          p.deploy.name, code_dir.string(), f.model.ops.size(), with_commas(r.exported.weight_bytes),
                           fmt::join(r.exported.runtime_sources, " "));
-  r.report += fmt::format("memory plan: arena {} B ({}); greedy by size {} B; no reuse {} B\n", bytes(plan.arena_bytes),
-                          plan.strategy, bytes(plan.greedy_bytes), bytes(plan.naive_bytes));
+  r.report += fmt::format("memory plan: arena {} B ({}); greedy by size {} B; no reuse {} B\n", with_commas(plan.arena_bytes),
+                          plan.strategy, with_commas(plan.greedy_bytes), with_commas(plan.naive_bytes));
   r.report += fmt::format("bundle for over-the-air updates: {}.tmb, {} B (checked and self-tested by the runtime)\n",
-                          p.deploy.name, bytes(bundle.size()));
+                          p.deploy.name, with_commas(bundle.size()));
   os << fmt::format("[deploy] exporting \"{}\" to {}\n", p.deploy.name, code_dir.string()) << std::flush;
   json rows = json::array();
   for (const auto& t : unique) {

@@ -58,5 +58,7 @@ void check_export_name(const std::string& name);
 // hexadecimal literal (exact, so the device gets the host's bits).
 std::string c_string_literal(std::string_view s);
 std::string c_float_literal(float v);
+// The generated header's macro prefix for an export name: "home" -> "HOME" (HOME_INPUT_COUNT).
+std::string macro_prefix(std::string name);
 
 }  // namespace tinyml::deploy

@@ -65,4 +65,8 @@ nlohmann::json verify_json(const VerifyResult& r);
 // MACs of one inference of the int8 model (convolutions, depthwise, fully connected).
 std::uint64_t int8_macs(const optimize::Int8Model& m);
 
+// The host's C++ compiler (c++, g++ or clang++ from PATH); InputError naming the Debian
+// package when there is none.
+std::filesystem::path host_compiler();
+
 }  // namespace tinyml::deploy
