@@ -79,7 +79,8 @@ tinyml_rt_status run_kernel(const uint8_t* data, const Op& op, const Params& p, 
   const int8_t* w = static_cast<const int8_t*>(static_cast<const void*>(data + op.weights_offset));
   const int32_t* bias = int32s(data, op.bias_offset);
   switch (op.kind) {
-    case kConv2D: return tinyml_rt_conv2d_s8(&p.conv, &op.in, x, &op.filter, w, bias, &op.out, y);
+    case kConv2D:
+      return tinyml_rt_conv2d_s8(&p.conv, &op.in, x, &op.filter, w, bias, &op.out, y, scratch, op.scratch_bytes);
     case kDepthwiseConv2D:
       return tinyml_rt_depthwise_conv2d_s8(&p.depthwise, &op.in, x, &op.filter, w, bias, &op.out, y);
     case kFullyConnected:
