@@ -9,6 +9,9 @@ pkgs=(cmake ninja-build g++ pkg-config git
       libmosquitto-dev mosquitto libsqlite3-dev libpq-dev libcpp-httplib-dev libssl-dev "$@")
 missing=()
 for p in "${pkgs[@]}"; do
+  # A Node.js installed from elsewhere (e.g. NodeSource's nodejs, which bundles npm and
+  # conflicts with Debian's npm package) already provides the npm command.
+  if [ "$p" = npm ] && command -v npm >/dev/null 2>&1; then continue; fi
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if ((${#missing[@]})); then
