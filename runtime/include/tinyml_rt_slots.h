@@ -45,7 +45,7 @@ typedef struct tinyml_rt_flash {
   uint32_t slot_bytes; /* the capacity of each slot */
 } tinyml_rt_flash;
 
-/* The state of the two slots (no pointers to free: plain data). */
+/* The state of the two slots: plain data, nothing to release. */
 typedef struct tinyml_rt_slots {
   int32_t active;          /* 0 (A), 1 (B), or -1: no model */
   uint32_t sequence;       /* the active slot's sequence number */
